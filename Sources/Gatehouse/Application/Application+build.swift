@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The request context of Gatehouse's routes.
+public typealias GatewayRequestContext = BasicRequestContext
+
+/// Builds the gateway's router: middleware, then every route of the contract.
+public func buildRouter(
+    configuration: GatehouseConfiguration,
+    components: GatewayComponents,
+    loginStates: LoginStateStore = LoginStateStore(),
+    now: @escaping @Sendable () -> Date = Date.init,
+    logger: Logger
+) -> Router<GatewayRequestContext> {
+    let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
+    let cookies = SessionCookies(
+        name: configuration.sessions.cookieName,
+        secure: configuration.sessions.secureCookies,
+        sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
+        stateMaxAge: Int(loginStates.lifetime)
+    )
+    let authenticator = SessionAuthenticator(sessions: sessions, provider: components.provider, cookies: cookies, logger: logger)
+
+    let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(RequestLogMiddleware())
+    router.middlewares.add(ErrorPageMiddleware())
+
+    LoginController(
+        provider: components.provider, sessions: sessions, loginStates: loginStates, cookies: cookies,
+        publicURL: configuration.publicURL, afterLogin: configuration.redirects.afterLogin, logger: logger
+    ).addRoutes(to: router)
+    HomeController(authenticator: authenticator).addRoutes(to: router)
+    DashboardController(authenticator: authenticator).addRoutes(to: router)
+    LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout, logger: logger).addRoutes(to: router)
+    HealthController(store: components.store, logger: logger).addRoutes(to: router)
+    if let directory = components.mockDirectory {
+        MockProviderController(directory: directory).addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
+    }
+    return router
+}
+
+/// Builds the whole gateway application from a configuration: components, router, services.
+///
+/// - Parameters:
+///   - components: the provider and store to use; by default, those the configuration names.
+///   - onServerRunning: called with the listening channel once the server accepts connections.
+public func buildApplication(
+    configuration: GatehouseConfiguration,
+    components: GatewayComponents? = nil,
+    mockUsers: [[String: JSONValue]] = [],
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
+    let router = buildRouter(configuration: configuration, components: components, logger: logger)
+    let sweeper = SessionSweeper(
+        sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime),
+        logger: logger
+    )
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+    app.addServices(components.services)
+    app.addServices(sweeper)
+    return app
+}
+
+private func resolvedComponents(
+    _ given: GatewayComponents?,
+    configuration: GatehouseConfiguration,
+    mockUsers: [[String: JSONValue]],
+    logger: Logger
+) async throws -> GatewayComponents {
+    if let given { return given }
+    return try await GatewayComponents.make(for: configuration, mockUsers: mockUsers, logger: logger)
+}
+
+/// Builds the standalone mock provider server of `gatehouse mock-idp` and `gatehouse demo`.
+public func buildMockProviderApplication(
+    directory: MockDirectory,
+    host: String = "127.0.0.1",
+    port: Int,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(RequestLogMiddleware())
+    router.get("/") { _, _ in Responses.seeOther("/auth.aspx?action=login&return_url=http%3A%2F%2Flocalhost%2F") }
+    MockProviderController(directory: directory).addRoutes(to: router.group())
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+}

@@ -1,0 +1,58 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The pluggable parts of a gateway, chosen from the configuration in one place.
+public struct GatewayComponents: Sendable {
+    public var provider: any IdentityProvider
+    public var store: any SessionStore
+    /// The mock provider's directory, when the provider is the in-process mock; its hosted page is
+    /// then served by the gateway under ``MockProviderMount/pathPrefix``.
+    public var mockDirectory: MockDirectory?
+    /// Long-lived parts that must shut down in order (HTTP client, database connection).
+    public var services: [any Service]
+
+    public init(provider: any IdentityProvider, store: any SessionStore, mockDirectory: MockDirectory? = nil, services: [any Service] = []) {
+        self.provider = provider
+        self.store = store
+        self.mockDirectory = mockDirectory
+        self.services = services
+    }
+
+    /// Builds the provider and the session store the configuration names.
+    public static func make(for configuration: GatehouseConfiguration, mockUsers: [[String: JSONValue]] = [], logger: Logger) async throws -> GatewayComponents {
+        var services: [any Service] = []
+        // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
+        let store: any SessionStore
+        switch configuration.sessions.store {
+        case .memory:
+            store = MemorySessionStore()
+        case .sqlite:
+            let sealer = try SessionSealer(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFile))
+            let sqlite = try await SQLiteSessionStore.open(path: configuration.sessions.sqlitePath, sealer: sealer, logger: logger)
+            services.append(sqlite)
+            store = sqlite
+        case .postgres:
+            throw ConfigurationError(problems: [.init(key: "sessions.store", message: "the postgres store is not available in this version", fix: "use sqlite or memory")])
+        }
+
+        let settings = configuration.provider
+        switch settings.kind {
+        case .loginRadius:
+            let timeout = Duration.milliseconds(Int64(settings.timeoutSeconds * 1000))
+            let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
+            services.append(HTTPClientService(client: client))
+            let provider = LoginRadiusProvider(
+                configuration: .init(hostedPageURL: settings.hostedPageURL, apiURL: settings.apiURL, apiKey: settings.apiKey, timeout: timeout),
+                client: client
+            )
+            return GatewayComponents(provider: provider, store: store, services: services)
+        case .mock:
+            logger.warning("provider.type is mock: anyone can sign in as any fixture user. Never use this in production.")
+            let directory = MockDirectory(users: mockUsers)
+            let provider = MockIdentityProvider(directory: directory, hostedPageURL: settings.hostedPageURL, apiKey: settings.apiKey)
+            return GatewayComponents(provider: provider, store: store, mockDirectory: directory, services: services)
+        }
+    }
+}

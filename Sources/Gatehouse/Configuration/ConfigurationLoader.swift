@@ -1,0 +1,206 @@
+import Foundation
+
+/// Builds a ``GatehouseConfiguration`` from the JSON configuration file.
+///
+/// Every problem is reported with its key and a fix, all at once; a configuration with any
+/// problem is refused whole, so the gateway never starts half-configured.
+public enum ConfigurationLoader {
+    static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects"]
+    static let listenKeys: Set<String> = ["host", "port"]
+    static let providerKeys: Set<String> = ["type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds"]
+    static let sessionKeys: Set<String> = [
+        "store", "sqlitePath", "postgresURL", "cookieName", "secureCookies", "idleTimeoutSeconds",
+        "absoluteTimeoutSeconds", "revalidateAfterSeconds", "encryptionKey", "keyFile",
+    ]
+    static let redirectKeys: Set<String> = ["afterLogin", "afterLogout"]
+
+    /// Reads and validates the file at `path`.
+    public static func load(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LoadedConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(problems: [.init(key: "", message: "the configuration file \(path) does not exist", fix: "pass --config with the path of a file like config.example.json")])
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(problems: [.init(key: "", message: "the configuration file \(path) cannot be read", fix: "check its permissions")])
+        }
+        return try load(json: data, environment: environment)
+    }
+
+    /// Validates a configuration given as JSON text.
+    public static func load(json: Data, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LoadedConfiguration {
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: json)
+        } catch {
+            throw ConfigurationError(problems: [.init(key: "", message: "the configuration is not valid JSON (\(describe(error)))", fix: "correct the JSON syntax; config.example.json shows the shape")])
+        }
+        guard let members = document.objectValue else {
+            throw ConfigurationError(problems: [.init(key: "", message: "the configuration must be a JSON object, not \(document.typeName)", fix: "start from config.example.json")])
+        }
+        var reader = ConfigurationReader(environment: environment)
+        let root = ConfigurationReader.Section(path: "", members: members)
+        reader.warnUnknown(in: root, known: topLevelKeys)
+
+        let listen = readListen(&reader, root)
+        let publicURL =
+            reader.url("publicURL", in: root, allowPath: false, fix: "set publicURL to the address browsers use, e.g. \"https://login.example.com\"")
+            ?? "http://\(listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host):\(listen.port)"
+        let provider = readProvider(&reader, root, publicURL: publicURL)
+        let sessions = readSessions(&reader, root, publicURL: publicURL)
+        let redirects = readRedirects(&reader, root)
+
+        guard reader.problems.isEmpty, let provider else {
+            throw ConfigurationError(problems: reader.problems)
+        }
+        let configuration = GatehouseConfiguration(publicURL: publicURL, listen: listen, provider: provider, sessions: sessions, redirects: redirects)
+        return LoadedConfiguration(configuration: configuration, warnings: reader.warnings)
+    }
+
+    // MARK: - Sections
+
+    private static func readListen(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section) -> GatehouseConfiguration.Listen {
+        let section = reader.section("listen", in: root, known: listenKeys)
+        var listen = GatehouseConfiguration.Listen()
+        if let host = reader.string("host", in: section, fix: "set listen.host to an address such as \"127.0.0.1\" or \"0.0.0.0\"") {
+            if host.isEmpty || host.contains(where: \.isWhitespace) {
+                reader.problem(section.key("host"), "is not a host address", fix: "set listen.host to an address such as \"127.0.0.1\"")
+            } else {
+                listen.host = host
+            }
+        }
+        if let port = reader.integer("port", in: section, range: 0...65535, fix: "set listen.port to a port number such as 8080") {
+            listen.port = port
+        }
+        return listen
+    }
+
+    private static func readProvider(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String) -> GatehouseConfiguration.Provider? {
+        let section = reader.section("provider", in: root, known: providerKeys)
+        let kinds = GatehouseConfiguration.Provider.Kind.allCases.map(\.rawValue).joined(separator: " or ")
+        var kind = GatehouseConfiguration.Provider.Kind.loginRadius
+        if let name = reader.string("type", in: section, fix: "set provider.type to \(kinds)") {
+            guard let parsed = GatehouseConfiguration.Provider.Kind(rawValue: name.lowercased()) else {
+                reader.problem(section.key("type"), "\"\(name)\" is not a known provider", fix: "set provider.type to \(kinds)")
+                return nil
+            }
+            kind = parsed
+        }
+        let appName = reader.string("appName", in: section, fix: "set provider.appName to your LoginRadius app name")
+        let apiSecret = reader.string("apiSecret", in: section, fix: "set provider.apiSecret to \"env:LOGINRADIUS_API_SECRET\"")
+        let timeout = reader.number("timeoutSeconds", in: section, range: 0.01...120, fix: "set provider.timeoutSeconds to a number of seconds, e.g. 5") ?? 5
+        let hostedPageURL = reader.url("hostedPageURL", in: section, allowPath: true, fix: "set provider.hostedPageURL to the hosted login page, e.g. \"https://my-app.hub.loginradius.com/auth.aspx\"")
+        let apiURL = reader.url("apiURL", in: section, allowPath: true, fix: "set provider.apiURL to \"https://api.loginradius.com\" or leave it out")
+        let apiKey = reader.string("apiKey", in: section, fix: "set provider.apiKey to \"env:LOGINRADIUS_API_KEY\"")
+
+        switch kind {
+        case .mock:
+            return .init(
+                kind: .mock, appName: appName, apiKey: apiKey ?? "mock-api-key", apiSecret: apiSecret,
+                hostedPageURL: hostedPageURL ?? publicURL + MockProviderMount.pathPrefix + "/auth.aspx",
+                apiURL: apiURL ?? publicURL + MockProviderMount.pathPrefix, timeoutSeconds: timeout
+            )
+        case .loginRadius:
+            if section.members["apiKey"] == nil {
+                reader.problem(section.key("apiKey"), "is missing", fix: "set provider.apiKey to your LoginRadius API key, e.g. \"env:LOGINRADIUS_API_KEY\"")
+            }
+            if let appName, appName.isEmpty || !appName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) {
+                reader.problem(section.key("appName"), "must be a LoginRadius app name (letters, digits and -)", fix: "set provider.appName to the name in your hub URL, https://NAME.hub.loginradius.com")
+            }
+            let defaultHostedPage = appName.map { "https://\($0).hub.loginradius.com/auth.aspx" }
+            if hostedPageURL == nil, appName == nil, section.members["hostedPageURL"] == nil {
+                reader.problem(section.key("appName"), "is missing, and there is no provider.hostedPageURL", fix: "set provider.appName to your LoginRadius app name, or provider.hostedPageURL to your hosted page")
+            }
+            guard let apiKey, let hosted = hostedPageURL ?? defaultHostedPage else { return nil }
+            return .init(
+                kind: .loginRadius, appName: appName, apiKey: apiKey, apiSecret: apiSecret,
+                hostedPageURL: hosted, apiURL: apiURL ?? "https://api.loginradius.com", timeoutSeconds: timeout
+            )
+        }
+    }
+
+    private static func readSessions(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String) -> GatehouseConfiguration.Sessions {
+        let section = reader.section("sessions", in: root, known: sessionKeys)
+        var sessions = GatehouseConfiguration.Sessions(secureCookies: publicURL.lowercased().hasPrefix("https://"))
+        let stores = GatehouseConfiguration.Sessions.Store.allCases.map(\.rawValue).joined(separator: ", ")
+        if let name = reader.string("store", in: section, fix: "set sessions.store to one of \(stores)") {
+            if let store = GatehouseConfiguration.Sessions.Store(rawValue: name.lowercased()) {
+                sessions.store = store
+            } else {
+                reader.problem(section.key("store"), "\"\(name)\" is not a known session store", fix: "set sessions.store to one of \(stores)")
+            }
+        }
+        if let path = reader.string("sqlitePath", in: section, fix: "set sessions.sqlitePath to a file path") {
+            if path.isEmpty {
+                reader.problem(section.key("sqlitePath"), "is empty", fix: "set sessions.sqlitePath to a file path such as \"gatehouse-sessions.sqlite\"")
+            } else {
+                sessions.sqlitePath = path
+            }
+        }
+        sessions.keyFile = sessions.sqlitePath + ".key"
+        if sessions.store == .postgres {
+            sessions.postgresURL = reader.string("postgresURL", in: section, fix: "set sessions.postgresURL to \"env:GATEHOUSE_POSTGRES_URL\"")
+            if section.members["postgresURL"] == nil {
+                reader.problem(section.key("postgresURL"), "is required when sessions.store is postgres", fix: "set sessions.postgresURL to a postgres:// URL, e.g. \"env:GATEHOUSE_POSTGRES_URL\"")
+            }
+            reader.problem(section.key("store"), "the postgres store is not available in this version of Gatehouse", fix: "use \"sqlite\" (one gateway) or \"memory\" until PostgreSQL support lands")
+        }
+        if let name = reader.string("cookieName", in: section, fix: "set sessions.cookieName to a name such as \"gatehouse_session\"") {
+            if Self.isCookieName(name) {
+                sessions.cookieName = name
+            } else {
+                reader.problem(section.key("cookieName"), "is not a valid cookie name", fix: "use letters, digits, - and _ only, e.g. \"gatehouse_session\"")
+            }
+        }
+        if let secure = reader.bool("secureCookies", in: section, fix: "set sessions.secureCookies to true (HTTPS) or false (plain HTTP)") {
+            sessions.secureCookies = secure
+            if !secure, publicURL.lowercased().hasPrefix("https://") {
+                reader.warning(section.key("secureCookies"), "is false although publicURL is https", fix: "set it to true so cookies never travel over plain HTTP")
+            }
+        }
+        let day = 86_400.0
+        if let idle = reader.number("idleTimeoutSeconds", in: section, range: 1...(365 * day), fix: "set sessions.idleTimeoutSeconds to a number of seconds, e.g. 1800") {
+            sessions.lifetime.idleTimeout = idle
+        }
+        if let absolute = reader.number("absoluteTimeoutSeconds", in: section, range: 1...(365 * day), fix: "set sessions.absoluteTimeoutSeconds to a number of seconds, e.g. 28800") {
+            sessions.lifetime.absoluteTimeout = absolute
+        }
+        if let revalidate = reader.number("revalidateAfterSeconds", in: section, range: 0...day, fix: "set sessions.revalidateAfterSeconds to a number of seconds (0 asks the provider on every request)") {
+            sessions.lifetime.revalidateAfter = revalidate
+        }
+        if let key = reader.string("encryptionKey", in: section, fix: "set sessions.encryptionKey to \"env:GATEHOUSE_SESSION_KEY\" holding 32 random bytes in base64 (openssl rand -base64 32)") {
+            if let bytes = Data(base64Encoded: key), bytes.count == 32 {
+                sessions.encryptionKey = bytes
+            } else {
+                reader.problem(section.key("encryptionKey"), "must be 32 bytes in base64", fix: "generate one with `openssl rand -base64 32`")
+            }
+        }
+        if let keyFile = reader.string("keyFile", in: section, fix: "set sessions.keyFile to a file path") {
+            sessions.keyFile = keyFile
+        }
+        return sessions
+    }
+
+    private static func readRedirects(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section) -> GatehouseConfiguration.Redirects {
+        let section = reader.section("redirects", in: root, known: redirectKeys)
+        var redirects = GatehouseConfiguration.Redirects()
+        for (name, keyPath) in [("afterLogin", \GatehouseConfiguration.Redirects.afterLogin), ("afterLogout", \.afterLogout)] {
+            guard let text = reader.string(name, in: section, fix: "set redirects.\(name) to a path on this gateway, e.g. \"/\"") else { continue }
+            if let target = RedirectTarget(validating: text) {
+                redirects[keyPath: keyPath] = target
+            } else {
+                reader.problem(section.key(name), "must be a path on this gateway starting with a single /", fix: "use a relative path such as \"/dashboard\"; other hosts are never redirected to")
+            }
+        }
+        return redirects
+    }
+
+    static func isCookieName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+        }
+        return "unreadable"
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Everything `gatehouse serve` needs, resolved and validated: `env:` references read, defaults
+/// applied. Built by ``ConfigurationLoader`` from the JSON file described in the README.
+public struct GatehouseConfiguration: Sendable {
+    /// The address browsers use to reach the gateway, scheme and host (and port), no path.
+    public var publicURL: String
+    public var listen: Listen
+    public var provider: Provider
+    public var sessions: Sessions
+    public var redirects: Redirects
+
+    public init(publicURL: String, listen: Listen, provider: Provider, sessions: Sessions, redirects: Redirects) {
+        self.publicURL = publicURL
+        self.listen = listen
+        self.provider = provider
+        self.sessions = sessions
+        self.redirects = redirects
+    }
+
+    /// Where the server listens.
+    public struct Listen: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// The identity provider.
+    public struct Provider: Sendable, Equatable {
+        /// Which implementation of ``IdentityProvider`` to use.
+        public enum Kind: String, Sendable, CaseIterable {
+            /// LoginRadius (or a compatible service) over HTTP.
+            case loginRadius = "loginradius"
+            /// The in-process mock, with its hosted page served by the gateway under ``MockProviderMount/pathPrefix``.
+            case mock
+        }
+
+        public var kind: Kind
+        public var appName: String?
+        public var apiKey: String
+        public var apiSecret: String?
+        public var hostedPageURL: String
+        public var apiURL: String
+        /// The deadline for one provider call, in seconds.
+        public var timeoutSeconds: Double
+
+        public init(kind: Kind, appName: String? = nil, apiKey: String, apiSecret: String? = nil, hostedPageURL: String, apiURL: String, timeoutSeconds: Double = 5) {
+            self.kind = kind
+            self.appName = appName
+            self.apiKey = apiKey
+            self.apiSecret = apiSecret
+            self.hostedPageURL = hostedPageURL
+            self.apiURL = apiURL
+            self.timeoutSeconds = timeoutSeconds
+        }
+    }
+
+    /// Where sessions are kept and how long they live.
+    public struct Sessions: Sendable, Equatable {
+        /// Which ``SessionStore`` to use.
+        public enum Store: String, Sendable, CaseIterable {
+            case memory
+            case sqlite
+            case postgres
+        }
+
+        public var store: Store
+        public var sqlitePath: String
+        public var postgresURL: String?
+        public var cookieName: String
+        public var secureCookies: Bool
+        public var lifetime: SessionManager.Configuration
+        /// The key that seals tokens at rest (32 bytes); `nil` reads or creates ``keyFile``.
+        public var encryptionKey: Data?
+        /// Where the generated key lives when no ``encryptionKey`` is given.
+        public var keyFile: String
+
+        public init(
+            store: Store = .sqlite,
+            sqlitePath: String = "gatehouse-sessions.sqlite",
+            postgresURL: String? = nil,
+            cookieName: String = "gatehouse_session",
+            secureCookies: Bool = true,
+            lifetime: SessionManager.Configuration = .init(),
+            encryptionKey: Data? = nil,
+            keyFile: String? = nil
+        ) {
+            self.store = store
+            self.sqlitePath = sqlitePath
+            self.postgresURL = postgresURL
+            self.cookieName = cookieName
+            self.secureCookies = secureCookies
+            self.lifetime = lifetime
+            self.encryptionKey = encryptionKey
+            self.keyFile = keyFile ?? sqlitePath + ".key"
+        }
+    }
+
+    /// Where browsers go after login and logout.
+    public struct Redirects: Sendable, Equatable {
+        public var afterLogin: RedirectTarget
+        public var afterLogout: RedirectTarget
+
+        public init(afterLogin: RedirectTarget = .init(validating: "/dashboard")!, afterLogout: RedirectTarget = .init(validating: "/")!) {
+            self.afterLogin = afterLogin
+            self.afterLogout = afterLogout
+        }
+    }
+}
+
+/// Where the gateway serves the mock provider's hosted page when `provider.type` is `mock`.
+public enum MockProviderMount {
+    public static let pathPrefix = "/mock-idp"
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// The mock provider's state: its users and the tokens it has issued.
+///
+/// Both faces of the mock share one directory: the in-process ``MockIdentityProvider`` and the
+/// HTTP API of ``MockProviderController``. Tokens expire after ``Configuration/tokenLifetime`` and
+/// can be invalidated, as on the real service; registered users last as long as the directory.
+public actor MockDirectory {
+    /// How the mock behaves.
+    public struct Configuration: Sendable {
+        /// How long an issued token stays valid.
+        public var tokenLifetime: Duration
+        /// The API key the mock insists on; `nil` accepts any non-empty key.
+        public var apiKey: String?
+
+        public init(tokenLifetime: Duration = .seconds(3600), apiKey: String? = nil) {
+            self.tokenLifetime = tokenLifetime
+            self.apiKey = apiKey
+        }
+    }
+
+    private struct IssuedToken {
+        var userID: String
+        var expiresAt: Date
+    }
+
+    public let configuration: Configuration
+    private let now: @Sendable () -> Date
+    private var profiles: [[String: JSONValue]]
+    private var tokens: [String: IssuedToken] = [:]
+    private var fault: MockFault?
+
+    /// How many profile fetches the API has answered (including failed ones), for tests and benchmarks.
+    public private(set) var profileFetchCount = 0
+    /// How many invalidations the API has answered.
+    public private(set) var invalidationCount = 0
+
+    /// - Parameter users: LoginRadius-shaped profile objects, each with a `Uid`.
+    public init(users: [[String: JSONValue]], configuration: Configuration = .init(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.profiles = users
+        self.configuration = configuration
+        self.now = now
+    }
+
+    // MARK: - Users
+
+    /// The users a browser can sign in as, in fixture order.
+    public var users: [UserProfile] {
+        profiles.compactMap(UserProfile.init(loginRadiusProfile:))
+    }
+
+    /// Adds a user, as the hosted registration page does, and returns them.
+    public func register(firstName: String, lastName: String, email: String) -> UserProfile {
+        let fullName = [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ")
+        let profile: [String: JSONValue] = [
+            "Uid": .string(Self.randomHex()),
+            "ID": .string(Self.randomHex()),
+            "Provider": .string("Email"),
+            "RegistrationProvider": .string("Email"),
+            "FirstName": .string(firstName),
+            "LastName": .string(lastName),
+            "FullName": .string(fullName),
+            "UserName": .string(email.split(separator: "@").first.map(String.init) ?? email),
+            "Email": .array([.object(["Type": .string("Primary"), "Value": .string(email)])]),
+            "EmailVerified": .bool(false),
+            "IsActive": .bool(true),
+            "ImageUrl": .null,
+            "NoOfLogins": .integer(0),
+            "CreatedDate": .string(ISO8601DateFormatter().string(from: now())),
+        ]
+        profiles.append(profile)
+        // The profile has a Uid by construction.
+        return UserProfile(loginRadiusProfile: profile)!
+    }
+
+    // MARK: - Tokens
+
+    /// Issues a fresh token for a user, as a successful hosted login does; `nil` for an unknown user.
+    public func issueToken(forUserID userID: String) -> AccessToken? {
+        guard profiles.contains(where: { UserProfile(loginRadiusProfile: $0)?.id == userID }) else { return nil }
+        let token = UUID().uuidString.lowercased()
+        tokens[token] = IssuedToken(userID: userID, expiresAt: now().addingTimeInterval(Self.seconds(configuration.tokenLifetime)))
+        return AccessToken(token)
+    }
+
+    /// Ends a token's life early, as if its lifetime had run out.
+    public func expire(_ token: AccessToken) {
+        tokens[token.value]?.expiresAt = .distantPast
+    }
+
+    /// Makes the API answer with a fault instead of its normal answer; `nil` restores normal answers.
+    public func setFault(_ fault: MockFault?) {
+        self.fault = fault
+    }
+
+    /// The fault the API currently answers with.
+    public var currentFault: MockFault? { fault }
+
+    // MARK: - API
+
+    /// Checks the API key the way LoginRadius does; `nil` when it is acceptable.
+    public func apiKeyError(_ apiKey: String?) -> LoginRadiusErrorBody? {
+        guard let apiKey, !apiKey.isEmpty else { return .apiKeyMissing }
+        if let expected = configuration.apiKey, expected != apiKey { return .apiKeyInvalid }
+        return nil
+    }
+
+    /// `GET /identity/v2/auth/account`.
+    public func profile(apiKey: String?, token: String?) -> MockAPIAnswer {
+        profileFetchCount += 1
+        switch check(apiKey: apiKey, token: token) {
+        case .failure(let error):
+            return .error(error)
+        case .success(let issued):
+            let profile = profiles.first { UserProfile(loginRadiusProfile: $0)?.id == issued.userID }
+            return profile.map { .ok(.object($0)) } ?? .error(.tokenInvalid)
+        }
+    }
+
+    /// `GET /identity/v2/auth/access_token/invalidate`.
+    public func invalidate(apiKey: String?, token: String?) -> MockAPIAnswer {
+        invalidationCount += 1
+        switch check(apiKey: apiKey, token: token) {
+        case .failure(let error):
+            return .error(error)
+        case .success:
+            if let token { tokens[token] = nil }
+            return .ok(.object(["IsPosted": .bool(true)]))
+        }
+    }
+
+    /// `GET /identity/v2/auth/access_token/validate`.
+    public func validate(apiKey: String?, token: String?) -> MockAPIAnswer {
+        switch check(apiKey: apiKey, token: token) {
+        case .failure(let error):
+            return .error(error)
+        case .success(let issued):
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return .ok(.object(["access_token": .string(token ?? ""), "expires_in": .string(formatter.string(from: issued.expiresAt))]))
+        }
+    }
+
+    private func check(apiKey: String?, token: String?) -> Result<IssuedToken, LoginRadiusErrorBody> {
+        if let error = apiKeyError(apiKey) { return .failure(error) }
+        guard let token, !token.isEmpty else { return .failure(.tokenMissing) }
+        guard let issued = tokens[token] else { return .failure(.tokenInvalid) }
+        guard issued.expiresAt > now() else { return .failure(.tokenExpired) }
+        return .success(issued)
+    }
+
+    // MARK: - Helpers
+
+    private static func randomHex() -> String {
+        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}
+
+extension LoginRadiusErrorBody: Error {}

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The mock provider over HTTP: LoginRadius's hosted page and the API paths Gatehouse calls.
+///
+/// Mounted on its own server by `gatehouse mock-idp` and `gatehouse demo`, or under a prefix of the
+/// gateway itself when `provider.type` is `mock`.
+public struct MockProviderController<Context: RequestContext>: Sendable {
+    let directory: MockDirectory
+
+    public init(directory: MockDirectory) {
+        self.directory = directory
+    }
+
+    /// Adds `auth.aspx` and `identity/v2/auth/...` below `group`.
+    public func addRoutes(to group: RouterGroup<Context>) {
+        group.get("auth.aspx", use: hostedPage)
+        group.post("auth.aspx", use: submitHostedPage)
+        group.get("identity/v2/auth/account") { request, _ in
+            try await answer(request) { await directory.profile(apiKey: $0, token: $1) }
+        }
+        group.get("identity/v2/auth/access_token/invalidate") { request, _ in
+            try await answer(request) { await directory.invalidate(apiKey: $0, token: $1) }
+        }
+        group.get("identity/v2/auth/access_token/validate") { request, _ in
+            try await answer(request) { await directory.validate(apiKey: $0, token: $1) }
+        }
+    }
+
+    // MARK: - Hosted page
+
+    @Sendable func hostedPage(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        let action = query.get("action").flatMap(HostedPageAction.init(rawValue:)) ?? .login
+        guard let returnURL = query.get("return_url"), Self.isAcceptableReturnURL(returnURL) else {
+            return Self.badRequest("The hosted page needs a return_url that is an absolute http(s) URL.")
+        }
+        let page = MockLoginPage(action: action, returnURL: returnURL, formAction: request.uri.path, users: await directory.users)
+        return page.page.response()
+    }
+
+    private struct HostedPageForm: Decodable {
+        var action: String?
+        var return_url: String?
+        var uid: String?
+        var first_name: String?
+        var last_name: String?
+        var email: String?
+    }
+
+    @Sendable func submitHostedPage(_ request: Request, context: Context) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let form = try? URLEncodedFormDecoder().decode(HostedPageForm.self, from: String(buffer: body)),
+            let returnURL = form.return_url, Self.isAcceptableReturnURL(returnURL)
+        else {
+            return Self.badRequest("The form needs a return_url that is an absolute http(s) URL.")
+        }
+        let userID: String
+        if form.action == "register" {
+            let email = (form.email ?? "").trimmingCharacters(in: .whitespaces)
+            let firstName = (form.first_name ?? "").trimmingCharacters(in: .whitespaces)
+            guard !firstName.isEmpty, email.contains("@"), email.count <= 254, firstName.count <= 100 else {
+                return Self.badRequest("Registration needs a first name and an email address.")
+            }
+            let lastName = String((form.last_name ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
+            userID = await directory.register(firstName: firstName, lastName: lastName, email: email).id
+        } else {
+            userID = form.uid ?? ""
+        }
+        guard let token = await directory.issueToken(forUserID: userID) else {
+            return Self.badRequest("There is no such user.")
+        }
+        let location = returnURL + (returnURL.contains("?") ? "&" : "?") + "token=" + PercentEncoding.encodeComponent(token.value)
+        return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    static func isAcceptableReturnURL(_ candidate: String) -> Bool {
+        guard candidate.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
+            let url = URL(string: candidate), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host?.isEmpty == false
+        else { return false }
+        return true
+    }
+
+    private static func badRequest(_ message: String) -> Response {
+        HTMLPage(title: "Mock identity provider", body: "<h1>Bad request</h1><p>\(HTMLPage.escape(message))</p>")
+            .response(status: .badRequest)
+    }
+
+    // MARK: - API
+
+    private func answer(
+        _ request: Request,
+        _ operation: (_ apiKey: String?, _ token: String?) async -> MockAPIAnswer
+    ) async throws -> Response {
+        if let fault = await directory.currentFault, let response = try await Self.respond(to: fault) {
+            return response
+        }
+        let apiKey = request.uri.queryParameters.get("apikey")
+        let answer = await operation(apiKey, Self.bearerToken(in: request.headers))
+        var buffer = ByteBuffer()
+        buffer.writeBytes(answer.body.encoded())
+        return Response(
+            status: .init(code: answer.status),
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+
+    /// The faulty answer to send instead of the normal one; `nil` when the fault only delays.
+    private static func respond(to fault: MockFault) async throws -> Response? {
+        switch fault {
+        case .status(let code):
+            let status = HTTPResponse.Status(code: code)
+            return Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "\(code) \(status.reasonPhrase)")))
+        case .delay(let duration):
+            try await Task.sleep(for: duration)
+            return nil
+        case .body(let code, let contentType, let text):
+            return Response(status: .init(code: code), headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+        case .redirect(let location):
+            return Response(status: .found, headers: [.location: location])
+        }
+    }
+
+    static func bearerToken(in headers: HTTPFields) -> String? {
+        guard let authorization = headers[.authorization] else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+}

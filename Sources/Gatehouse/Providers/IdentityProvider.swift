@@ -1,0 +1,21 @@
+/// Which page of the provider's hosted login a browser is sent to.
+public enum HostedPageAction: String, Sendable {
+    case login
+    case register
+}
+
+/// An identity provider with a hosted login page that hands the browser back an access token.
+///
+/// This is Gatehouse's pluggable seam: the gateway builds the hosted-page URL, proves a token by
+/// fetching the profile behind it, and revokes the token at logout, and knows nothing else about
+/// the provider. Errors thrown are ``ProviderError``s.
+public protocol IdentityProvider: Sendable {
+    /// The hosted page URL a browser is sent to, carrying the URL the provider must return to.
+    func hostedPageURL(action: HostedPageAction, returnURL: String) -> String
+
+    /// Fetches the profile of the user the token belongs to; this is what proves the token.
+    func fetchProfile(for token: AccessToken) async throws -> UserProfile
+
+    /// Invalidates the token at the provider, so it cannot be used again anywhere.
+    func invalidate(_ token: AccessToken) async throws
+}

@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The LoginRadius identity provider (and anything that speaks its API), over HTTP.
+///
+/// Every call sends the token in an `Authorization: Bearer` header and the API key as `apikey`,
+/// never follows redirects, reads at most ``Configuration/bodyLimit`` bytes, and must finish,
+/// body included, within ``Configuration/timeout``.
+public struct LoginRadiusProvider: IdentityProvider {
+    /// Where the provider lives and how long it may take.
+    public struct Configuration: Sendable {
+        /// The hosted login page, e.g. `https://my-app.hub.loginradius.com/auth.aspx`.
+        public var hostedPageURL: String
+        /// The API base URL, e.g. `https://api.loginradius.com`, without a trailing slash.
+        public var apiURL: String
+        /// The application's API key; sent as a query parameter, as LoginRadius requires.
+        public var apiKey: String
+        /// The deadline for one call: connection, headers and body together.
+        public var timeout: Duration
+        /// The largest answer body read; a larger one is a bad response.
+        public var bodyLimit: Int
+
+        public init(hostedPageURL: String, apiURL: String, apiKey: String, timeout: Duration, bodyLimit: Int = 256 * 1024) {
+            self.hostedPageURL = hostedPageURL
+            self.apiURL = apiURL
+            self.apiKey = apiKey
+            self.timeout = timeout
+            self.bodyLimit = bodyLimit
+        }
+    }
+
+    private let configuration: Configuration
+    private let client: HTTPClient
+
+    /// - Parameter client: a client created with redirects disallowed (see ``makeHTTPClient(timeout:)``).
+    public init(configuration: Configuration, client: HTTPClient) {
+        self.configuration = configuration
+        self.client = client
+    }
+
+    /// A client configured for provider calls: no redirects, connect timeout from the deadline.
+    public static func makeHTTPClient(timeout: Duration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .init(timeout), read: .init(timeout))
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func hostedPageURL(action: HostedPageAction, returnURL: String) -> String {
+        HostedPage(baseURL: configuration.hostedPageURL).url(action: action, returnURL: returnURL)
+    }
+
+    public func fetchProfile(for token: AccessToken) async throws -> UserProfile {
+        let answer = try await get("/identity/v2/auth/account", token: token)
+        return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.readableBytesView)
+    }
+
+    public func invalidate(_ token: AccessToken) async throws {
+        let answer = try await get("/identity/v2/auth/access_token/invalidate", token: token)
+        try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body.readableBytesView)
+    }
+
+    // MARK: - Transport
+
+    private struct Answer: Sendable {
+        var status: Int
+        var body: ByteBuffer
+    }
+
+    private func get(_ path: String, token: AccessToken) async throws(ProviderError) -> Answer {
+        let url = PercentEncoding.appendingQuery(["apikey": configuration.apiKey], to: configuration.apiURL + path)
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+        request.headers.add(name: "Accept", value: "application/json")
+
+        let prepared = request
+        let timeout = configuration.timeout
+        let bodyLimit = configuration.bodyLimit
+        let client = self.client
+        do {
+            return try await withDeadline(.now + timeout) {
+                let response = try await client.execute(prepared, timeout: .init(timeout))
+                // Read the body on every status: an unread body keeps the connection leased.
+                let body = try await response.body.collect(upTo: bodyLimit)
+                return Answer(status: Int(response.status.code), body: body)
+            }
+        } catch {
+            throw Self.providerError(for: error, bodyLimit: bodyLimit)
+        }
+    }
+
+    private static func providerError(for error: any Error, bodyLimit: Int) -> ProviderError {
+        switch error {
+        case is DeadlineExceeded:
+            return .timedOut()
+        case is NIOTooManyBytesError:
+            return .badResponse(reason: "the provider's answer is larger than \(bodyLimit) bytes")
+        case let error as HTTPClientError:
+            switch error {
+            case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout:
+                return .timedOut()
+            default:
+                return .unreachable(reason: "the provider could not be reached (\(error))")
+            }
+        default:
+            return .unreachable(reason: "the provider could not be reached (\(String(describing: type(of: error))): \(error))")
+        }
+    }
+}

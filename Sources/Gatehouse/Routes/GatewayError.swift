@@ -1,0 +1,49 @@
+import HTTPTypes
+
+/// An error the gateway answers with: a status, a stable machine-readable code, and a message
+/// for people. Rendered as JSON or HTML by ``ErrorPageMiddleware``; never carries a secret.
+public struct GatewayError: Error, Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    /// A stable code, e.g. `state_mismatch`.
+    public let code: String
+    /// What happened and, where useful, what to do.
+    public let message: String
+    /// Extra response headers (e.g. `Retry-After`).
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    static let notAuthenticated = GatewayError(.unauthorized, code: "not_authenticated", message: "You are not signed in.")
+    static let stateMismatch = GatewayError(
+        .forbidden,
+        code: "state_mismatch",
+        message: "This login link does not belong to this browser, was already used, or has expired. Start again from the login page."
+    )
+    static let missingToken = GatewayError(.badRequest, code: "missing_token", message: "The provider did not hand back an access token.")
+    static let malformedToken = GatewayError(.badRequest, code: "malformed_token", message: "The access token handed back is not well-formed.")
+    static let tokenRejected = GatewayError(.unauthorized, code: "token_rejected", message: "The identity provider did not accept the sign-in. Please sign in again.")
+    static let storeUnavailable = GatewayError(.serviceUnavailable, code: "session_store_unavailable", message: "Sessions are unavailable right now. Try again shortly.")
+
+    /// The answer for a provider failure that is not the user's fault.
+    static func provider(_ error: ProviderError) -> GatewayError {
+        switch error.kind {
+        case .tokenRejected:
+            .tokenRejected
+        case .misconfigured:
+            GatewayError(.badGateway, code: "provider_misconfigured", message: "The gateway's credentials for the identity provider are not accepted. An operator has to fix this.")
+        case .rateLimited:
+            GatewayError(.serviceUnavailable, code: "provider_rate_limited", message: "The identity provider is rate-limiting sign-ins. Try again in a minute.", headers: [.retryAfter: "60"])
+        case .unreachable:
+            GatewayError(.serviceUnavailable, code: "provider_unreachable", message: "The identity provider cannot be reached. Try again shortly.")
+        case .timedOut:
+            GatewayError(.gatewayTimeout, code: "provider_timeout", message: "The identity provider did not answer in time. Try again shortly.")
+        case .badResponse:
+            GatewayError(.badGateway, code: "provider_bad_response", message: "The identity provider gave an answer the gateway cannot use. Try again shortly.")
+        }
+    }
+}

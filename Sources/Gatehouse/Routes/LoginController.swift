@@ -1,0 +1,79 @@
+import Hummingbird
+import Logging
+
+/// `/login`, `/register` and the provider's way back, `/login/callback/{state}`.
+struct LoginController<Context: RequestContext>: Sendable {
+    let provider: any IdentityProvider
+    let sessions: SessionManager
+    let loginStates: LoginStateStore
+    let cookies: SessionCookies
+    let publicURL: String
+    let afterLogin: RedirectTarget
+    let logger: Logger
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("login") { request, _ in await begin(.login, request) }
+        router.get("register") { request, _ in await begin(.register, request) }
+        router.get("login/callback/:state") { request, context in
+            await callback(request, state: context.parameters.get("state") ?? "")
+        }
+    }
+
+    /// Sends the browser to the hosted page with a fresh single-use state, also set as a cookie.
+    func begin(_ action: HostedPageAction, _ request: Request) async -> Response {
+        let next = request.uri.queryParameters.get("next").flatMap(RedirectTarget.init(validating:))
+        let login = await loginStates.begin(next: next?.path)
+        let returnURL = "\(publicURL)\(SessionCookies.callbackPath)/\(login.state)"
+        var response = Responses.seeOther(provider.hostedPageURL(action: action, returnURL: returnURL))
+        response.setCookie(cookies.state(login.state))
+        return response
+    }
+
+    /// Checks the state, proves the token with a profile fetch, and starts a new session.
+    func callback(_ request: Request, state: String) async -> Response {
+        var response: Response
+        switch await completeLogin(request, state: state) {
+        case .success(let (id, target)):
+            response = Responses.seeOther(target.locationHeaderValue)
+            response.setCookie(cookies.session(id))
+        case .failure(let error):
+            response = ErrorPageMiddleware<Context>.render(error, for: request)
+        }
+        // The state is spent either way.
+        response.setCookie(cookies.expiredState())
+        return response
+    }
+
+    private func completeLogin(_ request: Request, state: String) async -> Result<(SessionID, RedirectTarget), GatewayError> {
+        guard let cookieState = cookies.state(in: request), LoginStateStore.statesMatch(state, cookieState),
+            let pending = await loginStates.complete(state: state)
+        else {
+            logger.info("Login callback refused: state missing, mismatched, used or expired")
+            return .failure(.stateMismatch)
+        }
+        let tokens = request.uri.queryParameters.getAll("token")
+        guard let raw = tokens.first, !raw.isEmpty else { return .failure(.missingToken) }
+        guard tokens.count == 1, let token = AccessToken(validating: raw) else { return .failure(.malformedToken) }
+
+        let profile: UserProfile
+        do {
+            profile = try await provider.fetchProfile(for: token)
+        } catch {
+            let providerError = error as? ProviderError ?? .unreachable(reason: "\(type(of: error))")
+            ProviderFailureLog.record(providerError, during: "login", logger: logger)
+            return .failure(.provider(providerError))
+        }
+        do {
+            // Never adopt a session the browser brought: end it, then issue a new id.
+            if let previous = cookies.sessionID(in: request) {
+                try await sessions.end(previous.storageKey)
+            }
+            let (id, _) = try await sessions.start(token: token, profile: profile)
+            logger.info("Signed in", metadata: ["user.id": "\(profile.id)"])
+            return .success((id, RedirectTarget.resolve(pending.next, fallback: afterLogin)))
+        } catch {
+            logger.error("The session store failed while starting a session", metadata: ["error.type": "\(type(of: error))"])
+            return .failure(.storeUnavailable)
+        }
+    }
+}

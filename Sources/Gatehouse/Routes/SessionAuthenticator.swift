@@ -1,0 +1,73 @@
+import Hummingbird
+import Logging
+
+/// Finds the signed-in session a request carries, revalidating its token with the provider when
+/// the last confirmation is older than `revalidateAfterSeconds`.
+///
+/// A token the provider now rejects ends the session there and then; a provider that is down or
+/// misbehaving fails the request (fail closed) but leaves the session for the next try.
+struct SessionAuthenticator: Sendable {
+    /// Who, if anyone, a request is signed in as.
+    enum Outcome: Sendable {
+        case signedIn(Session)
+        /// No live session; `staleCookie` when the request carried a session cookie that should be cleared.
+        case signedOut(staleCookie: Bool)
+    }
+
+    let sessions: SessionManager
+    let provider: any IdentityProvider
+    let cookies: SessionCookies
+    let logger: Logger
+
+    func authenticate(_ request: Request, revalidate: Bool = true) async throws(GatewayError) -> Outcome {
+        guard cookies.hasSessionCookie(request) else { return .signedOut(staleCookie: false) }
+        guard let id = cookies.sessionID(in: request) else { return .signedOut(staleCookie: true) }
+        let found: Session?
+        do {
+            found = try await sessions.session(for: id)
+        } catch {
+            logger.error("The session store failed a read", metadata: ["error.type": "\(type(of: error))"])
+            throw .storeUnavailable
+        }
+        guard let session = found else { return .signedOut(staleCookie: true) }
+        guard revalidate, sessions.needsRevalidation(session) else { return .signedIn(session) }
+        return try await revalidated(session)
+    }
+
+    private func revalidated(_ session: Session) async throws(GatewayError) -> Outcome {
+        let profile: UserProfile
+        do {
+            profile = try await provider.fetchProfile(for: session.token)
+        } catch let error as ProviderError where error.kind == .tokenRejected {
+            logger.info("The provider no longer accepts a session's token; the session is ended", metadata: ["reason": "\(error)"])
+            try? await sessions.end(session.key)
+            return .signedOut(staleCookie: true)
+        } catch {
+            let providerError = error as? ProviderError ?? .unreachable(reason: "\(type(of: error))")
+            ProviderFailureLog.record(providerError, during: "revalidation", logger: logger)
+            throw .provider(providerError)
+        }
+        do {
+            return .signedIn(try await sessions.recordValidation(of: session, profile: profile))
+        } catch {
+            logger.error("The session store failed a write", metadata: ["error.type": "\(type(of: error))"])
+            throw .storeUnavailable
+        }
+    }
+}
+
+/// Logs provider failures at the level they deserve: a misconfigured gateway is an operator's
+/// emergency, an outage a warning.
+enum ProviderFailureLog {
+    static func record(_ error: ProviderError, during operation: String, logger: Logger) {
+        let metadata: Logger.Metadata = ["operation": "\(operation)", "reason": "\(error)"]
+        switch error.kind {
+        case .misconfigured:
+            logger.critical("The identity provider rejects this gateway's credentials: check provider.apiKey and provider.apiSecret", metadata: metadata)
+        case .tokenRejected:
+            logger.info("The identity provider rejected a token", metadata: metadata)
+        case .rateLimited, .unreachable, .timedOut, .badResponse:
+            logger.warning("The identity provider call failed", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Sessions in this process's memory: fast, gone on restart, not shared between instances.
+public actor MemorySessionStore: SessionStore {
+    private var sessions: [SessionKey: Session] = [:]
+
+    public init() {}
+
+    /// How many sessions are held, expired ones included until swept.
+    public var count: Int { sessions.count }
+
+    public func insert(_ session: Session) {
+        sessions[session.key] = session
+    }
+
+    public func session(for key: SessionKey) -> Session? {
+        sessions[key]
+    }
+
+    public func recordActivity(for key: SessionKey, at date: Date) {
+        sessions[key]?.lastSeenAt = date
+    }
+
+    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) {
+        sessions[key]?.validatedAt = date
+        sessions[key]?.profile = profile
+    }
+
+    public func delete(_ key: SessionKey) {
+        sessions[key] = nil
+    }
+
+    public func deleteExpired(idleCutoff: Date, createdCutoff: Date) -> Int {
+        let before = sessions.count
+        sessions = sessions.filter { $0.value.lastSeenAt >= idleCutoff && $0.value.createdAt >= createdCutoff }
+        return before - sessions.count
+    }
+
+    public func checkHealth() {}
+}

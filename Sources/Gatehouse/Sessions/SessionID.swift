@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+
+/// The opaque identifier a browser holds in its session cookie: 256 random bits from the
+/// system's CSPRNG, carried as unpadded base64url (43 characters).
+///
+/// Stores never see the identifier itself, only its ``storageKey`` (a SHA-256 digest), so a
+/// leaked session table cannot be replayed as cookies. Printing an identifier shows a redaction.
+public struct SessionID: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    static let byteCount = 32
+    static let encodedLength = 43
+
+    /// The cookie form of the identifier.
+    public let cookieValue: String
+
+    private init(cookieValue: String) {
+        self.cookieValue = cookieValue
+    }
+
+    /// A fresh identifier from the system's cryptographically secure generator.
+    public static func generate() -> SessionID {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return SessionID(cookieValue: Base64URL.encode(bytes))
+    }
+
+    /// Accepts a cookie value only when it has the exact shape of an identifier we issue.
+    public init?(cookieValue candidate: some StringProtocol) {
+        guard candidate.utf8.count == Self.encodedLength,
+            let bytes = Base64URL.decode(candidate), bytes.count == Self.byteCount
+        else { return nil }
+        self.cookieValue = String(candidate)
+    }
+
+    /// The key under which stores keep this session: SHA-256 of the identifier.
+    public var storageKey: SessionKey {
+        SessionKey(digest: Data(SHA256.hash(data: Data(cookieValue.utf8))))
+    }
+
+    public var description: String { "SessionID(redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+/// The stored form of a ``SessionID``: its SHA-256 digest. Safe to keep, useless as a cookie.
+public struct SessionKey: Sendable, Hashable {
+    /// The 32 digest bytes.
+    public let digest: Data
+
+    public init(digest: Data) {
+        self.digest = digest
+    }
+}
+
+/// Unpadded base64url, the alphabet of RFC 4648 §5, for values that travel in cookies and URLs.
+enum Base64URL {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        guard text.utf8.allSatisfy(isAlphabetByte) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        switch base64.utf8.count % 4 {
+        case 0: break
+        case 2: base64 += "=="
+        case 3: base64 += "="
+        default: return nil
+        }
+        return Data(base64Encoded: base64).map(Array.init)
+    }
+
+    private static func isAlphabetByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default:
+            false
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// The rules of a session's life, applied the same way over every ``SessionStore``.
+///
+/// A login always gets a new id; every read enforces the idle and absolute timeouts (an expired
+/// session is deleted and reads as absent); activity is written at most once per
+/// ``Configuration/activityWriteInterval`` so the hot path does not write on every request.
+public struct SessionManager: Sendable {
+    /// Timeouts and intervals, in seconds.
+    public struct Configuration: Sendable, Equatable {
+        /// A session unused for this long ends.
+        public var idleTimeout: TimeInterval
+        /// A session ends this long after login, however busy.
+        public var absoluteTimeout: TimeInterval
+        /// A profile fetch is trusted this long; 0 asks the provider on every gated request.
+        public var revalidateAfter: TimeInterval
+
+        public init(idleTimeout: TimeInterval = 1800, absoluteTimeout: TimeInterval = 28800, revalidateAfter: TimeInterval = 30) {
+            self.idleTimeout = idleTimeout
+            self.absoluteTimeout = absoluteTimeout
+            self.revalidateAfter = revalidateAfter
+        }
+
+        /// How stale `lastSeenAt` may get before a read writes it: a tenth of the idle timeout, at most a minute.
+        public var activityWriteInterval: TimeInterval {
+            min(60, idleTimeout / 10)
+        }
+    }
+
+    public let configuration: Configuration
+    public let store: any SessionStore
+    private let now: @Sendable () -> Date
+
+    public init(store: any SessionStore, configuration: Configuration, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.configuration = configuration
+        self.now = now
+    }
+
+    /// Starts a session for a freshly validated token under a new id.
+    public func start(token: AccessToken, profile: UserProfile) async throws -> (id: SessionID, session: Session) {
+        let id = SessionID.generate()
+        let date = now()
+        let session = Session(key: id.storageKey, token: token, profile: profile, createdAt: date, lastSeenAt: date, validatedAt: date)
+        try await store.insert(session)
+        return (id, session)
+    }
+
+    /// The live session for `id`, or `nil` when there is none or it has timed out (it is then deleted).
+    /// Records activity when the last record is older than ``Configuration/activityWriteInterval``.
+    public func session(for id: SessionID) async throws -> Session? {
+        let key = id.storageKey
+        guard var session = try await store.session(for: key) else { return nil }
+        let date = now()
+        if isExpired(session, at: date) {
+            try await store.delete(key)
+            return nil
+        }
+        if date.timeIntervalSince(session.lastSeenAt) >= configuration.activityWriteInterval {
+            try await store.recordActivity(for: key, at: date)
+            session.lastSeenAt = date
+        }
+        return session
+    }
+
+    /// Whether the provider should be asked again before trusting `session`.
+    public func needsRevalidation(_ session: Session) -> Bool {
+        now().timeIntervalSince(session.validatedAt) >= configuration.revalidateAfter
+    }
+
+    /// Records a successful profile fetch and returns the updated session.
+    public func recordValidation(of session: Session, profile: UserProfile) async throws -> Session {
+        var session = session
+        session.validatedAt = now()
+        session.profile = profile
+        try await store.recordValidation(for: session.key, at: session.validatedAt, profile: profile)
+        return session
+    }
+
+    /// Ends a session.
+    public func end(_ key: SessionKey) async throws {
+        try await store.delete(key)
+    }
+
+    /// Removes every expired session from the store; returns how many went.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let date = now()
+        return try await store.deleteExpired(
+            idleCutoff: date.addingTimeInterval(-configuration.idleTimeout),
+            createdCutoff: date.addingTimeInterval(-configuration.absoluteTimeout)
+        )
+    }
+
+    func isExpired(_ session: Session, at date: Date) -> Bool {
+        date.timeIntervalSince(session.lastSeenAt) >= configuration.idleTimeout
+            || date.timeIntervalSince(session.createdAt) >= configuration.absoluteTimeout
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Gatehouse
+import Hummingbird
+import NIOCore
+
+/// `gatehouse mock-idp --port N`: the LoginRadius-compatible mock provider on its own.
+struct MockIdPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock-idp",
+        abstract: "Run the LoginRadius-compatible mock identity provider (hosted login page and API)."
+    )
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port: Int
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The fixture users file.")
+    var fixtures: String = FixtureUsers.defaultPath
+
+    @Option(help: "Insist on this API key (by default any non-empty key is accepted).")
+    var apiKey: String?
+
+    @Option(help: "How long issued tokens stay valid, in seconds.")
+    var tokenLifetime: Int = 3600
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "gatehouse.mock-idp")
+        let users: [[String: JSONValue]]
+        do {
+            users = try FixtureUsers.load(fromFile: fixtures)
+        } catch {
+            Console.error("gatehouse mock-idp: \(error)")
+            throw ExitCode.failure
+        }
+        let directory = MockDirectory(users: users, configuration: .init(tokenLifetime: .seconds(tokenLifetime), apiKey: apiKey))
+        let host = self.host
+        let app = buildMockProviderApplication(directory: directory, host: host, port: port, logger: logger) { channel in
+            let port = channel.localAddress?.port ?? 0
+            Console.out("Mock identity provider listening on http://\(host):\(port)")
+            Console.out("  hosted page: http://\(host):\(port)/auth.aspx?action=login&return_url=URL")
+            Console.out("  API:         http://\(host):\(port)/identity/v2/auth/account (and access_token/validate, access_token/invalidate)")
+        }
+        try await app.runService()
+    }
+}
