@@ -60,6 +60,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            exclude: ["Samples"],
             swiftSettings: strictSettings
         ),
     ]

@@ -55,6 +55,11 @@ public final class SQLiteSessionStore: SessionStore, Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        try await close()
+    }
+
+    /// Closes the database connection; the store cannot be used afterwards.
+    public func close() async throws {
         try await connection.close()
     }
 

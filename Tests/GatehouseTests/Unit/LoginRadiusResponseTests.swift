@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import Gatehouse
+
+@Suite("LoginRadius answers")
+struct LoginRadiusResponseTests {
+    static let errors: [String: JSONValue] = {
+        (try! JSONValue(parsing: TestFixtures.sample("loginradius-errors.json"))).objectValue!
+    }()
+
+    func errorSample(_ name: String) -> (status: Int, body: Data) {
+        let sample = Self.errors[name]!
+        return (Int(sample["status"]!.integerValue!), sample["body"]!.encoded())
+    }
+
+    func failure(status: Int, body: String) -> ProviderError? {
+        failure(status: status, data: Data(body.utf8))
+    }
+
+    func failure(status: Int, data: Data) -> ProviderError? {
+        do {
+            _ = try LoginRadiusResponse.profile(status: status, body: data)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a real profile decodes: Uid, primary email, full name, all attributes")
+    func profile() throws {
+        let profile = try LoginRadiusResponse.profile(status: 200, body: TestFixtures.sample("loginradius-profile.json"))
+        #expect(profile.id == "f2005bd2b4a24b5e9d5f1c0e7a3b9c41")
+        #expect(profile.email == "ada@example.com")
+        #expect(profile.name == "Ada Lovelace")
+        #expect(profile.attributes["NoOfLogins"] == .integer(12))
+        #expect(profile.attributes["Country"]?["Code"] == .string("GB"))
+    }
+
+    @Test("ID stands in for Uid; names fall back to first/last and user name")
+    func fallbacks() throws {
+        let profile = try LoginRadiusResponse.profile(status: 200, body: Data(#"{"ID": "x1", "FirstName": "Grace", "LastName": "Hopper", "Email": [{"Type": "Secondary", "Value": "g@example.com"}]}"#.utf8))
+        #expect(profile.id == "x1")
+        #expect(profile.name == "Grace Hopper")
+        #expect(profile.email == "g@example.com")
+        let bare = try LoginRadiusResponse.profile(status: 200, body: Data(#"{"Uid": "u", "UserName": "gh"}"#.utf8))
+        #expect(bare.name == "gh")
+        #expect(bare.email == nil)
+    }
+
+    @Test(
+        "token errors are 'token rejected'",
+        arguments: ["tokenInvalid", "tokenExpired", "tokenMissing"]
+    )
+    func tokenRejected(_ name: String) {
+        let sample = errorSample(name)
+        #expect(failure(status: sample.status, data: sample.body)?.kind == .tokenRejected)
+    }
+
+    @Test("API key errors are 'misconfigured'", arguments: ["apiKeyInvalid", "apiKeyMissing"])
+    func misconfigured(_ name: String) {
+        let sample = errorSample(name)
+        #expect(failure(status: sample.status, data: sample.body)?.kind == .misconfigured)
+    }
+
+    @Test("API secret error 902 is 'misconfigured'")
+    func apiSecret() {
+        #expect(failure(status: 403, body: #"{"ErrorCode": 902, "Message": "API secret is invalid"}"#)?.kind == .misconfigured)
+    }
+
+    @Test("an ErrorCode with status 200 is still a failure")
+    func errorCodeWith200() {
+        #expect(failure(status: 200, body: #"{"Uid": "u", "ErrorCode": 905, "Message": "Access token is invalid"}"#)?.kind == .tokenRejected)
+        #expect(failure(status: 200, body: #"{"ErrorCode": 1234}"#)?.kind == .badResponse)
+        #expect(failure(status: 200, body: #"{"ErrorCode": "906"}"#)?.kind == .tokenRejected)
+    }
+
+    @Test("429 is 'rate limited' whatever the body")
+    func rateLimited() {
+        #expect(failure(status: 429, body: "slow down")?.kind == .rateLimited)
+        #expect(failure(status: 429, body: #"{"ErrorCode": 1134}"#)?.kind == .rateLimited)
+    }
+
+    @Test(
+        "garbage is a bad response",
+        arguments: [
+            (200, "not json"), (200, "<html>hello</html>"), (200, "[]"), (200, #"{"Uid": ""}"#), (200, #"{"FirstName": "x"}"#),
+            (200, #""Uid""#), (200, ""), (500, #"{"Uid": "u"}"#), (502, "Bad Gateway"), (302, ""), (404, "{}"),
+        ]
+    )
+    func badResponse(status: Int, body: String) {
+        #expect(failure(status: status, body: body)?.kind == .badResponse)
+    }
+
+    @Test("invalidation needs IsPosted true")
+    func invalidation() throws {
+        try LoginRadiusResponse.invalidation(status: 200, body: Data(#"{"IsPosted": true}"#.utf8))
+        #expect(throws: ProviderError.self) { try LoginRadiusResponse.invalidation(status: 200, body: Data(#"{"IsPosted": false}"#.utf8)) }
+        let sample = errorSample("tokenInvalid")
+        #expect(throws: ProviderError.tokenRejected(code: 905, reason: "the provider answered error 905 (Access token is invalid)")) {
+            try LoginRadiusResponse.invalidation(status: sample.status, body: sample.body)
+        }
+    }
+}
+
+@Suite("Hosted page and tokens")
+struct HostedPageTests {
+    @Test("the hosted page URL carries the action and the percent-encoded return URL")
+    func hostedPageURL() {
+        let page = HostedPage(baseURL: "https://my-app.hub.loginradius.com/auth.aspx")
+        #expect(
+            page.url(action: .login, returnURL: "http://localhost:8080/login/callback/abc_-")
+                == "https://my-app.hub.loginradius.com/auth.aspx?action=login&return_url=http%3A%2F%2Flocalhost%3A8080%2Flogin%2Fcallback%2Fabc_-"
+        )
+        #expect(HostedPage(baseURL: "http://idp/auth.aspx?tenant=1").url(action: .register, returnURL: "x").hasPrefix("http://idp/auth.aspx?tenant=1&action=register&"))
+    }
+
+    @Test("tokens are accepted only in bearer-token characters and bounded length")
+    func tokenValidation() {
+        #expect(AccessToken(validating: "96688431-0945-4ed5-9115-733521a13a53") != nil)
+        for bad in ["", "a b", "a\r\nb", "a\u{0}", "t\u{E9}", "a,b", "a;b", String(repeating: "a", count: 2049)] {
+            #expect(AccessToken(validating: bad) == nil, "\(bad.debugDescription) should be refused")
+        }
+    }
+
+    @Test("tokens and session ids never print their value")
+    func redaction() {
+        let token = AccessToken("super-secret-token")
+        let id = SessionID.generate()
+        for text in ["\(token)", String(describing: token), String(reflecting: token), "\(id)", String(reflecting: id), "\([token])"] {
+            #expect(!text.contains("super-secret-token"))
+            #expect(!text.contains(id.cookieValue))
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Gatehouse
+
+/// The same checks for every store, so each behaves as ``SessionManager`` expects.
+@Suite("Session stores")
+struct SessionStoreTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case memory, sqlite
+        var testDescription: String { rawValue }
+    }
+
+    static let sealer = try! SessionSealer(keyBytes: Data(repeating: 9, count: 32))
+    static let profile = UserProfile(id: "u1", email: "u1@example.com", name: "User One", attributes: ["Uid": .string("u1")])
+
+    /// Runs `body` with a fresh store of `kind`, closing and removing it afterwards.
+    func withStore(_ kind: Kind, _ body: (any SessionStore, URL?) async throws -> Void) async throws {
+        switch kind {
+        case .memory:
+            try await body(MemorySessionStore(), nil)
+        case .sqlite:
+            let directory = try TestFixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("sessions.sqlite")
+            let store = try await SQLiteSessionStore.open(path: path.path, sealer: Self.sealer, logger: Logger(label: "test"))
+            try await body(store, path)
+            try await store.close()
+        }
+    }
+
+    func makeSession(at date: Date = Date(timeIntervalSince1970: 1_800_000_000), token: String = "token-abc") -> (SessionID, Session) {
+        let id = SessionID.generate()
+        return (id, Session(key: id.storageKey, token: AccessToken(token), profile: Self.profile, createdAt: date, lastSeenAt: date, validatedAt: date))
+    }
+
+    @Test("insert, read, record activity and validation, delete", arguments: Kind.allCases)
+    func lifecycle(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let (_, session) = makeSession()
+            try await store.insert(session)
+            #expect(try await store.session(for: session.key) == session)
+
+            let later = session.lastSeenAt.addingTimeInterval(90)
+            try await store.recordActivity(for: session.key, at: later)
+            #expect(try await store.session(for: session.key)?.lastSeenAt == later)
+
+            let refreshed = UserProfile(id: "u1", email: "new@example.com", name: "Renamed", attributes: ["Uid": .string("u1"), "FullName": .string("Renamed")])
+            try await store.recordValidation(for: session.key, at: later, profile: refreshed)
+            let read = try await store.session(for: session.key)
+            #expect(read?.validatedAt == later)
+            #expect(read?.profile == refreshed)
+            #expect(read?.token == session.token)
+
+            try await store.delete(session.key)
+            #expect(try await store.session(for: session.key) == nil)
+            try await store.delete(session.key)  // deleting twice is fine
+        }
+    }
+
+    @Test("an unknown key reads as no session", arguments: Kind.allCases)
+    func unknownKey(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            #expect(try await store.session(for: SessionID.generate().storageKey) == nil)
+            try await store.checkHealth()
+        }
+    }
+
+    @Test("deleteExpired removes idle and too-old sessions only", arguments: Kind.allCases)
+    func sweep(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let base = Date(timeIntervalSince1970: 1_800_000_000)
+            let (_, old) = makeSession(at: base)
+            var (_, idle) = makeSession(at: base.addingTimeInterval(500))
+            idle.lastSeenAt = base.addingTimeInterval(500)
+            let (_, fresh) = makeSession(at: base.addingTimeInterval(1000))
+            for session in [old, idle, fresh] { try await store.insert(session) }
+            let removed = try await store.deleteExpired(idleCutoff: base.addingTimeInterval(600), createdCutoff: base.addingTimeInterval(100))
+            #expect(removed == 2)
+            #expect(try await store.session(for: fresh.key) != nil)
+            #expect(try await store.session(for: old.key) == nil)
+            #expect(try await store.session(for: idle.key) == nil)
+        }
+    }
+
+    @Test("SQLite keeps neither the session id nor the token in clear, and survives reopening")
+    func sqliteAtRest() async throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sessions.sqlite").path
+        let token = "plain-token-that-must-not-be-on-disk"
+        let (id, session) = makeSession(token: token)
+
+        let first = try await SQLiteSessionStore.open(path: path, sealer: Self.sealer, logger: Logger(label: "test"))
+        try await first.insert(session)
+        try await first.close()
+
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            bytes += (try? Data(contentsOf: URL(fileURLWithPath: path + suffix))) ?? Data()
+        }
+        #expect(!bytes.isEmpty)
+        #expect(bytes.range(of: Data(token.utf8)) == nil)
+        #expect(bytes.range(of: Data(id.cookieValue.utf8)) == nil)
+        #expect(bytes.range(of: Data("u1@example.com".utf8)) == nil, "the profile is sealed too")
+
+        let reopened = try await SQLiteSessionStore.open(path: path, sealer: Self.sealer, logger: Logger(label: "test"))
+        #expect(try await reopened.session(for: id.storageKey)?.token.value == token)
+
+        // A store opened with another key cannot read the row, and removes it.
+        let otherKey = try await SQLiteSessionStore.open(path: path, sealer: SessionSealer(keyBytes: Data(repeating: 1, count: 32)), logger: Logger(label: "test"))
+        #expect(try await otherKey.session(for: id.storageKey) == nil)
+        #expect(try await reopened.session(for: id.storageKey) == nil)
+        try await otherKey.close()
+        try await reopened.close()
+    }
+
+    @Test("a sealed value does not open under another session's key")
+    func sealingIsBoundToTheSession() throws {
+        let a = SessionID.generate().storageKey
+        let b = SessionID.generate().storageKey
+        let sealed = try Self.sealer.seal(Data("token".utf8), for: a)
+        #expect(try Self.sealer.open(sealed, for: a) == Data("token".utf8))
+        #expect(throws: (any Error).self) { try Self.sealer.open(sealed, for: b) }
+        var tampered = sealed
+        tampered[tampered.count - 1] ^= 1
+        #expect(throws: (any Error).self) { try Self.sealer.open(tampered, for: a) }
+    }
+
+    @Test("the key file is created once with mode 0600 and read back")
+    func keyFile() throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sessions.key").path
+        let created = try SessionKeyFile.loadOrCreate(at: path)
+        #expect(created.count == 32)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        #expect(try SessionKeyFile.loadOrCreate(at: path) == created)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: SessionKeyFile.Problem.self) { try SessionKeyFile.loadOrCreate(at: path) }
+    }
+}
