@@ -1,0 +1,203 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Gatehouse
+
+@Suite("Login flow")
+struct LoginFlowTests {
+    @Test("login → hosted page → callback → dashboard, with the contract's cookies and headers")
+    func fullLogin() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            let login = try await browser.get("/login")
+            #expect(login.status == .seeOther)
+            let location = try #require(login.headers[.location])
+            #expect(location.hasPrefix("http://127.0.0.1:9/mock-idp/auth.aspx?action=login&return_url=http%3A%2F%2Fgatehouse.test%2Flogin%2Fcallback%2F"))
+            let stateCookie = try #require(setCookieHeader(named: "gatehouse_session_state", in: login.headers))
+            #expect(stateCookie.contains("HttpOnly") && stateCookie.contains("SameSite=Lax"))
+            let state = try #require(browser.jar["gatehouse_session_state"])
+            #expect(location.hasSuffix(state), "the return_url carries the same state as the cookie")
+            #expect(Base64URL.decode(state)?.count == 32)
+
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            let callback = try await browser.get("/login/callback/\(state)?token=\(token.value)")
+            #expect(callback.status == .seeOther)
+            #expect(callback.headers[.location] == "/dashboard")
+            #expect(callback.headers[.cacheControl] == "no-store")
+            let sessionCookie = try #require(setCookieHeader(named: "gatehouse_session", in: callback.headers))
+            for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] { #expect(sessionCookie.contains(attribute)) }
+            #expect(!sessionCookie.contains("Secure"), "secureCookies is false in this configuration")
+            let sessionID = try #require(browser.jar["gatehouse_session"])
+            #expect(SessionID(cookieValue: sessionID) != nil)
+            #expect(!sessionID.contains(token.value))
+            #expect(browser.jar["gatehouse_session_state"] == nil, "the state cookie is cleared")
+
+            let dashboard = try await browser.get("/dashboard")
+            #expect(dashboard.status == .ok)
+            #expect(dashboard.headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(dashboard.headers[.cacheControl] == "no-store")
+            #expect(dashboard.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+            #expect(dashboard.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            let body = try #require(dashboard.json)
+            #expect(body["user"] == .object(["id": .string(TestFixtures.adaID), "email": .string("ada@example.com"), "name": .string("Ada Lovelace")]))
+            #expect(body["profile"]?["Uid"] == .string(TestFixtures.adaID))
+            #expect(body["profile"]?["Country"]?["Name"] == .string("United Kingdom"))
+            #expect(!String(buffer: dashboard.body).contains(token.value))
+        }
+        #expect(await harness.sessionCount == 1)
+    }
+
+    @Test("register sends the browser to the hosted page with action=register")
+    func register() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            let response = try await browser.get("/register?next=/reports")
+            #expect(response.headers[.location]?.contains("?action=register&return_url=") == true)
+            let callback = try await browser.logIn(via: "/register?next=/reports", directory: harness.directory)
+            #expect(callback.headers[.location] == "/reports")
+        }
+    }
+
+    @Test("next is honoured when it is a local path, and falls back when it is not")
+    func next() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            for (next, expected) in [
+                ("/reports?id=7", "/reports?id=7"), ("%2Freports", "/reports"), ("//evil.example", "/dashboard"),
+                ("https%3A%2F%2Fevil.example", "/dashboard"), ("%2F%2Fevil.example", "/dashboard"), ("/%5Cevil.example", "/dashboard"),
+                ("%2F%09%2Fevil.example", "/dashboard"),
+            ] {
+                var browser = Browser(client)
+                let callback = try await browser.logIn(via: "/login?next=\(next)", directory: harness.directory)
+                #expect(callback.headers[.location] == expected, "next=\(next)")
+            }
+        }
+    }
+
+    @Test("a callback whose state does not match the browser's cookie is 403 and makes no session")
+    func stateMismatch() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var victim = Browser(client)
+            let victimCallback = try await victim.startLogin()
+            var attacker = Browser(client)
+            _ = try await attacker.startLogin()
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            // The attacker's browser (another state cookie) replays the victim's callback.
+            let response = try await attacker.get("\(victimCallback)?token=\(token.value)")
+            #expect(response.status == .forbidden)
+            #expect(response.json?["error"] == .string("state_mismatch"))
+            #expect(attacker.jar["gatehouse_session"] == nil)
+            // No state cookie at all.
+            var bare = Browser(client)
+            #expect(try await bare.get("\(victimCallback)?token=\(token.value)").status == .forbidden)
+            // The state's own browser still succeeds, once.
+            #expect(try await victim.get("\(victimCallback)?token=\(token.value)").status == .seeOther)
+            victim.jar["gatehouse_session_state"] = String(victimCallback.split(separator: "/").last!)
+            #expect(try await victim.get("\(victimCallback)?token=\(token.value)").status == .forbidden, "a state is single-use")
+        }
+        #expect(await harness.sessionCount == 1)
+    }
+
+    @Test("a missing, repeated or malformed token is 400; an invalid one 401; neither makes a session")
+    func badTokens() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            let valid = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            let expired = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            await harness.directory.expire(expired)
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("", .badRequest, "missing_token"), ("?token=", .badRequest, "missing_token"),
+                ("?token=\(valid.value)&token=\(valid.value)", .badRequest, "malformed_token"),
+                ("?token=a%0D%0Ab", .badRequest, "malformed_token"), ("?token=%00", .badRequest, "malformed_token"),
+                ("?token=\(String(repeating: "a", count: 5000))", .badRequest, "malformed_token"),
+                ("?token=not-a-real-token", .unauthorized, "token_rejected"), ("?token=\(expired.value)", .unauthorized, "token_rejected"),
+            ]
+            let fetchesBefore = await harness.directory.profileFetchCount
+            for (query, status, code) in cases {
+                var browser = Browser(client)
+                let callback = try await browser.startLogin()
+                let response = try await browser.get(callback + query)
+                #expect(response.status == status, "\(query.prefix(40))")
+                #expect(response.json?["error"] == .string(code))
+                #expect(browser.jar["gatehouse_session"] == nil)
+            }
+            #expect(await harness.directory.profileFetchCount == fetchesBefore + 2, "only well-formed tokens reach the provider")
+        }
+        #expect(await harness.sessionCount == 0)
+    }
+
+    @Test("a session cookie the browser brings is never adopted, and an old session dies at a new login")
+    func noFixation() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let first = try #require(browser.jar["gatehouse_session"])
+            try await browser.logIn(as: TestFixtures.graceID, directory: harness.directory)
+            let second = try #require(browser.jar["gatehouse_session"])
+            #expect(first != second)
+            var old = Browser(client)
+            old.jar["gatehouse_session"] = first
+            #expect(try await old.get("/dashboard").status == .unauthorized, "the previous session ended")
+
+            // An attacker plants a well-formed id in a victim's browser before login.
+            let planted = SessionID.generate().cookieValue
+            var victim = Browser(client)
+            victim.jar["gatehouse_session"] = planted
+            try await victim.logIn(directory: harness.directory)
+            #expect(victim.jar["gatehouse_session"] != planted)
+            var attacker = Browser(client)
+            attacker.jar["gatehouse_session"] = planted
+            #expect(try await attacker.get("/dashboard").status == .unauthorized)
+        }
+        #expect(await harness.sessionCount == 2)
+    }
+
+    @Test("provider failures at login are 5xx with a clear message, and no session")
+    func providerFailures() async throws {
+        let harness = GatewayHarness()
+        let cases: [(ProviderError, HTTPResponse.Status, String)] = [
+            (.unreachable(reason: "connection refused"), .serviceUnavailable, "provider_unreachable"),
+            (.timedOut(), .gatewayTimeout, "provider_timeout"),
+            (.badResponse(reason: "garbage"), .badGateway, "provider_bad_response"),
+            (.misconfigured(code: 901, reason: "bad key"), .badGateway, "provider_misconfigured"),
+            (.rateLimited(), .serviceUnavailable, "provider_rate_limited"),
+        ]
+        try await harness.run { client in
+            for (error, status, code) in cases {
+                harness.provider.failFetches(with: error)
+                var browser = Browser(client)
+                let response = try await browser.logIn(directory: harness.directory)
+                #expect(response.status == status)
+                #expect(response.json?["error"] == .string(code))
+                #expect(response.json?["message"]?.stringValue?.isEmpty == false)
+                #expect(browser.jar["gatehouse_session"] == nil)
+            }
+        }
+        #expect(await harness.sessionCount == 0)
+        #expect(harness.logs.allText.contains("critical"), "a misconfigured gateway is logged loudly")
+    }
+
+    @Test("a session store that is down answers 503, not a crash, and /readyz says so")
+    func storeDown() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            #expect(try await browser.get("/readyz").status == .ok)
+            harness.store.setDown(true)
+            let login = try await browser.logIn(directory: harness.directory)
+            #expect(login.status == .serviceUnavailable)
+            #expect(login.json?["error"] == .string("session_store_unavailable"))
+            #expect(try await browser.get("/readyz").status == .serviceUnavailable)
+            #expect(try await browser.get("/healthz").status == .ok)
+            harness.store.setDown(false)
+            #expect(try await browser.get("/readyz").status == .ok)
+        }
+    }
+}
