@@ -8,4 +8,6 @@ public enum MockFault: Sendable, Equatable {
     case body(status: Int, contentType: String, text: String)
     /// Answer with a 302 to this location.
     case redirect(location: String)
+    /// Answer 200 with a JSON body that arrives one byte per `interval`, never fast enough.
+    case dripBody(interval: Duration)
 }

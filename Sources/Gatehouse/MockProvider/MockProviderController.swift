@@ -122,6 +122,15 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
             return Response(status: .init(code: code), headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         case .redirect(let location):
             return Response(status: .found, headers: [.location: location])
+        case .dripBody(let interval):
+            let body = ResponseBody { writer in
+                for byte in #"{"Uid": "drip", "Padding": ""#.utf8 + Array(repeating: UInt8(ascii: "x"), count: 10_000) {
+                    try await writer.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: interval)
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
         }
     }
 

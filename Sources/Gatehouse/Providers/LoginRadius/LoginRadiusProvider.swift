@@ -40,12 +40,15 @@ public struct LoginRadiusProvider: IdentityProvider {
         self.client = client
     }
 
-    /// A client configured for provider calls: no redirects, connect timeout from the deadline.
+    /// A client configured for provider calls: no redirects, connect timeout from the deadline,
+    /// no silent reconnection attempts.
     public static func makeHTTPClient(timeout: Duration) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .init(timeout), read: .init(timeout))
         configuration.decompression = .disabled
+        // A refused connection should fail the call now, not be retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
