@@ -41,7 +41,14 @@ struct DemoCommand: AsyncParsableCommand {
         let configuration = GatehouseConfiguration(
             publicURL: gatewayURL,
             listen: .init(host: host, port: port),
-            provider: .init(kind: .loginRadius, appName: "demo", apiKey: "demo-api-key", hostedPageURL: idpURL + "/auth.aspx", apiURL: idpURL, timeoutSeconds: 5),
+            provider: .init(
+                kind: .loginRadius,
+                appName: "demo",
+                apiKey: "demo-api-key",
+                hostedPageURL: idpURL + "/auth.aspx",
+                apiURL: idpURL,
+                timeoutSeconds: 5
+            ),
             sessions: .init(store: .memory, secureCookies: false),
             redirects: .init()
         )

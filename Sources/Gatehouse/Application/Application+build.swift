@@ -30,8 +30,13 @@ public func buildRouter(
     router.middlewares.add(ErrorPageMiddleware())
 
     LoginController(
-        provider: components.provider, sessions: sessions, loginStates: loginStates, cookies: cookies,
-        publicURL: configuration.publicURL, afterLogin: configuration.redirects.afterLogin, logger: logger
+        provider: components.provider,
+        sessions: sessions,
+        loginStates: loginStates,
+        cookies: cookies,
+        publicURL: configuration.publicURL,
+        afterLogin: configuration.redirects.afterLogin,
+        logger: logger
     ).addRoutes(to: router)
     HomeController(authenticator: authenticator).addRoutes(to: router)
     DashboardController(authenticator: authenticator).addRoutes(to: router)

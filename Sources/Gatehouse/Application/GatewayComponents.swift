@@ -21,7 +21,8 @@ public struct GatewayComponents: Sendable {
     }
 
     /// Builds the provider and the session store the configuration names.
-    public static func make(for configuration: GatehouseConfiguration, mockUsers: [[String: JSONValue]] = [], logger: Logger) async throws -> GatewayComponents {
+    public static func make(for configuration: GatehouseConfiguration, mockUsers: [[String: JSONValue]] = [], logger: Logger) async throws -> GatewayComponents
+    {
         var services: [any Service] = []
         // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
         let store: any SessionStore
@@ -34,7 +35,9 @@ public struct GatewayComponents: Sendable {
             services.append(sqlite)
             store = sqlite
         case .postgres:
-            throw ConfigurationError(problems: [.init(key: "sessions.store", message: "the postgres store is not available in this version", fix: "use sqlite or memory")])
+            throw ConfigurationError(problems: [
+                .init(key: "sessions.store", message: "the postgres store is not available in this version", fix: "use sqlite or memory")
+            ])
         }
 
         let settings = configuration.provider

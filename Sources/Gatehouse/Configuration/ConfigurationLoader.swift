@@ -15,9 +15,13 @@ public enum ConfigurationLoader {
     static let redirectKeys: Set<String> = ["afterLogin", "afterLogout"]
 
     /// Reads and validates the file at `path`.
-    public static func load(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LoadedConfiguration {
+    public static func load(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError)
+        -> LoadedConfiguration
+    {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigurationError(problems: [.init(key: "", message: "the configuration file \(path) does not exist", fix: "pass --config with the path of a file like config.example.json")])
+            throw ConfigurationError(problems: [
+                .init(key: "", message: "the configuration file \(path) does not exist", fix: "pass --config with the path of a file like config.example.json")
+            ])
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(problems: [.init(key: "", message: "the configuration file \(path) cannot be read", fix: "check its permissions")])
@@ -31,10 +35,18 @@ public enum ConfigurationLoader {
         do {
             document = try JSONValue(parsing: json)
         } catch {
-            throw ConfigurationError(problems: [.init(key: "", message: "the configuration is not valid JSON (\(describe(error)))", fix: "correct the JSON syntax; config.example.json shows the shape")])
+            throw ConfigurationError(problems: [
+                .init(
+                    key: "",
+                    message: "the configuration is not valid JSON (\(describe(error)))",
+                    fix: "correct the JSON syntax; config.example.json shows the shape"
+                )
+            ])
         }
         guard let members = document.objectValue else {
-            throw ConfigurationError(problems: [.init(key: "", message: "the configuration must be a JSON object, not \(document.typeName)", fix: "start from config.example.json")])
+            throw ConfigurationError(problems: [
+                .init(key: "", message: "the configuration must be a JSON object, not \(document.typeName)", fix: "start from config.example.json")
+            ])
         }
         var reader = ConfigurationReader(environment: environment)
         let root = ConfigurationReader.Section(path: "", members: members)
@@ -73,7 +85,9 @@ public enum ConfigurationLoader {
         return listen
     }
 
-    private static func readProvider(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String) -> GatehouseConfiguration.Provider? {
+    private static func readProvider(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String) -> GatehouseConfiguration
+        .Provider?
+    {
         let section = reader.section("provider", in: root, known: providerKeys)
         let kinds = GatehouseConfiguration.Provider.Kind.allCases.map(\.rawValue).joined(separator: " or ")
         var kind = GatehouseConfiguration.Provider.Kind.loginRadius
@@ -87,37 +101,61 @@ public enum ConfigurationLoader {
         let appName = reader.string("appName", in: section, fix: "set provider.appName to your LoginRadius app name")
         let apiSecret = reader.string("apiSecret", in: section, fix: "set provider.apiSecret to \"env:LOGINRADIUS_API_SECRET\"")
         let timeout = reader.number("timeoutSeconds", in: section, range: 0.01...120, fix: "set provider.timeoutSeconds to a number of seconds, e.g. 5") ?? 5
-        let hostedPageURL = reader.url("hostedPageURL", in: section, allowPath: true, fix: "set provider.hostedPageURL to the hosted login page, e.g. \"https://my-app.hub.loginradius.com/auth.aspx\"")
+        let hostedPageURL = reader.url(
+            "hostedPageURL",
+            in: section,
+            allowPath: true,
+            fix: "set provider.hostedPageURL to the hosted login page, e.g. \"https://my-app.hub.loginradius.com/auth.aspx\""
+        )
         let apiURL = reader.url("apiURL", in: section, allowPath: true, fix: "set provider.apiURL to \"https://api.loginradius.com\" or leave it out")
         let apiKey = reader.string("apiKey", in: section, fix: "set provider.apiKey to \"env:LOGINRADIUS_API_KEY\"")
 
         switch kind {
         case .mock:
             return .init(
-                kind: .mock, appName: appName, apiKey: apiKey ?? "mock-api-key", apiSecret: apiSecret,
+                kind: .mock,
+                appName: appName,
+                apiKey: apiKey ?? "mock-api-key",
+                apiSecret: apiSecret,
                 hostedPageURL: hostedPageURL ?? publicURL + MockProviderMount.pathPrefix + "/auth.aspx",
-                apiURL: apiURL ?? publicURL + MockProviderMount.pathPrefix, timeoutSeconds: timeout
+                apiURL: apiURL ?? publicURL + MockProviderMount.pathPrefix,
+                timeoutSeconds: timeout
             )
         case .loginRadius:
             if section.members["apiKey"] == nil {
                 reader.problem(section.key("apiKey"), "is missing", fix: "set provider.apiKey to your LoginRadius API key, e.g. \"env:LOGINRADIUS_API_KEY\"")
             }
             if let appName, appName.isEmpty || !appName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) {
-                reader.problem(section.key("appName"), "must be a LoginRadius app name (letters, digits and -)", fix: "set provider.appName to the name in your hub URL, https://NAME.hub.loginradius.com")
+                reader.problem(
+                    section.key("appName"),
+                    "must be a LoginRadius app name (letters, digits and -)",
+                    fix: "set provider.appName to the name in your hub URL, https://NAME.hub.loginradius.com"
+                )
             }
             let defaultHostedPage = appName.map { "https://\($0).hub.loginradius.com/auth.aspx" }
             if hostedPageURL == nil, appName == nil, section.members["hostedPageURL"] == nil {
-                reader.problem(section.key("appName"), "is missing, and there is no provider.hostedPageURL", fix: "set provider.appName to your LoginRadius app name, or provider.hostedPageURL to your hosted page")
+                reader.problem(
+                    section.key("appName"),
+                    "is missing, and there is no provider.hostedPageURL",
+                    fix: "set provider.appName to your LoginRadius app name, or provider.hostedPageURL to your hosted page"
+                )
             }
             guard let apiKey, let hosted = hostedPageURL ?? defaultHostedPage else { return nil }
             return .init(
-                kind: .loginRadius, appName: appName, apiKey: apiKey, apiSecret: apiSecret,
-                hostedPageURL: hosted, apiURL: apiURL ?? "https://api.loginradius.com", timeoutSeconds: timeout
+                kind: .loginRadius,
+                appName: appName,
+                apiKey: apiKey,
+                apiSecret: apiSecret,
+                hostedPageURL: hosted,
+                apiURL: apiURL ?? "https://api.loginradius.com",
+                timeoutSeconds: timeout
             )
         }
     }
 
-    private static func readSessions(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String) -> GatehouseConfiguration.Sessions {
+    private static func readSessions(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String)
+        -> GatehouseConfiguration.Sessions
+    {
         let section = reader.section("sessions", in: root, known: sessionKeys)
         var sessions = GatehouseConfiguration.Sessions(secureCookies: publicURL.lowercased().hasPrefix("https://"))
         let stores = GatehouseConfiguration.Sessions.Store.allCases.map(\.rawValue).joined(separator: ", ")
@@ -139,9 +177,17 @@ public enum ConfigurationLoader {
         if sessions.store == .postgres {
             sessions.postgresURL = reader.string("postgresURL", in: section, fix: "set sessions.postgresURL to \"env:GATEHOUSE_POSTGRES_URL\"")
             if section.members["postgresURL"] == nil {
-                reader.problem(section.key("postgresURL"), "is required when sessions.store is postgres", fix: "set sessions.postgresURL to a postgres:// URL, e.g. \"env:GATEHOUSE_POSTGRES_URL\"")
+                reader.problem(
+                    section.key("postgresURL"),
+                    "is required when sessions.store is postgres",
+                    fix: "set sessions.postgresURL to a postgres:// URL, e.g. \"env:GATEHOUSE_POSTGRES_URL\""
+                )
             }
-            reader.problem(section.key("store"), "the postgres store is not available in this version of Gatehouse", fix: "use \"sqlite\" (one gateway) or \"memory\" until PostgreSQL support lands")
+            reader.problem(
+                section.key("store"),
+                "the postgres store is not available in this version of Gatehouse",
+                fix: "use \"sqlite\" (one gateway) or \"memory\" until PostgreSQL support lands"
+            )
         }
         if let name = reader.string("cookieName", in: section, fix: "set sessions.cookieName to a name such as \"gatehouse_session\"") {
             if Self.isCookieName(name) {
@@ -153,20 +199,43 @@ public enum ConfigurationLoader {
         if let secure = reader.bool("secureCookies", in: section, fix: "set sessions.secureCookies to true (HTTPS) or false (plain HTTP)") {
             sessions.secureCookies = secure
             if !secure, publicURL.lowercased().hasPrefix("https://") {
-                reader.warning(section.key("secureCookies"), "is false although publicURL is https", fix: "set it to true so cookies never travel over plain HTTP")
+                reader.warning(
+                    section.key("secureCookies"),
+                    "is false although publicURL is https",
+                    fix: "set it to true so cookies never travel over plain HTTP"
+                )
             }
         }
         let day = 86_400.0
-        if let idle = reader.number("idleTimeoutSeconds", in: section, range: 1...(365 * day), fix: "set sessions.idleTimeoutSeconds to a number of seconds, e.g. 1800") {
+        if let idle = reader.number(
+            "idleTimeoutSeconds",
+            in: section,
+            range: 1...(365 * day),
+            fix: "set sessions.idleTimeoutSeconds to a number of seconds, e.g. 1800"
+        ) {
             sessions.lifetime.idleTimeout = idle
         }
-        if let absolute = reader.number("absoluteTimeoutSeconds", in: section, range: 1...(365 * day), fix: "set sessions.absoluteTimeoutSeconds to a number of seconds, e.g. 28800") {
+        if let absolute = reader.number(
+            "absoluteTimeoutSeconds",
+            in: section,
+            range: 1...(365 * day),
+            fix: "set sessions.absoluteTimeoutSeconds to a number of seconds, e.g. 28800"
+        ) {
             sessions.lifetime.absoluteTimeout = absolute
         }
-        if let revalidate = reader.number("revalidateAfterSeconds", in: section, range: 0...day, fix: "set sessions.revalidateAfterSeconds to a number of seconds (0 asks the provider on every request)") {
+        if let revalidate = reader.number(
+            "revalidateAfterSeconds",
+            in: section,
+            range: 0...day,
+            fix: "set sessions.revalidateAfterSeconds to a number of seconds (0 asks the provider on every request)"
+        ) {
             sessions.lifetime.revalidateAfter = revalidate
         }
-        if let key = reader.string("encryptionKey", in: section, fix: "set sessions.encryptionKey to \"env:GATEHOUSE_SESSION_KEY\" holding 32 random bytes in base64 (openssl rand -base64 32)") {
+        if let key = reader.string(
+            "encryptionKey",
+            in: section,
+            fix: "set sessions.encryptionKey to \"env:GATEHOUSE_SESSION_KEY\" holding 32 random bytes in base64 (openssl rand -base64 32)"
+        ) {
             if let bytes = Data(base64Encoded: key), bytes.count == 32 {
                 sessions.encryptionKey = bytes
             } else {
@@ -187,7 +256,11 @@ public enum ConfigurationLoader {
             if let target = RedirectTarget(validating: text) {
                 redirects[keyPath: keyPath] = target
             } else {
-                reader.problem(section.key(name), "must be a path on this gateway starting with a single /", fix: "use a relative path such as \"/dashboard\"; other hosts are never redirected to")
+                reader.problem(
+                    section.key(name),
+                    "must be a path on this gateway starting with a single /",
+                    fix: "use a relative path such as \"/dashboard\"; other hosts are never redirected to"
+                )
             }
         }
         return redirects

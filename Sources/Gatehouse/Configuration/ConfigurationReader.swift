@@ -62,7 +62,11 @@ struct ConfigurationReader {
             return nil
         }
         guard let resolved = environment[variable], !resolved.isEmpty else {
-            problem(key, "refers to the environment variable \(variable), which is not set", fix: "export \(variable)=... before starting Gatehouse, or put the value in the file")
+            problem(
+                key,
+                "refers to the environment variable \(variable), which is not set",
+                fix: "export \(variable)=... before starting Gatehouse, or put the value in the file"
+            )
             return nil
         }
         return resolved

@@ -48,7 +48,15 @@ public struct GatehouseConfiguration: Sendable {
         /// The deadline for one provider call, in seconds.
         public var timeoutSeconds: Double
 
-        public init(kind: Kind, appName: String? = nil, apiKey: String, apiSecret: String? = nil, hostedPageURL: String, apiURL: String, timeoutSeconds: Double = 5) {
+        public init(
+            kind: Kind,
+            appName: String? = nil,
+            apiKey: String,
+            apiSecret: String? = nil,
+            hostedPageURL: String,
+            apiURL: String,
+            timeoutSeconds: Double = 5
+        ) {
             self.kind = kind
             self.appName = appName
             self.apiKey = apiKey

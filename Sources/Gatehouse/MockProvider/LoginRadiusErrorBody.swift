@@ -9,7 +9,12 @@ public struct LoginRadiusErrorBody: Sendable, Equatable {
     /// LoginRadius's `Description`.
     public let description: String
 
-    public static let tokenInvalid = Self(status: 403, code: 905, message: "Access token is invalid", description: "The provided access token is invalid or expired.")
+    public static let tokenInvalid = Self(
+        status: 403,
+        code: 905,
+        message: "Access token is invalid",
+        description: "The provided access token is invalid or expired."
+    )
     public static let tokenExpired = Self(status: 403, code: 906, message: "Access token is expired", description: "The provided access token has expired.")
     public static let tokenMissing = Self(status: 400, code: 1060, message: "Access token is missing", description: "The access token is required.")
     public static let apiKeyInvalid = Self(status: 403, code: 901, message: "API key is invalid", description: "The API key is invalid or not authorized.")

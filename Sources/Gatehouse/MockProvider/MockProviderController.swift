@@ -114,7 +114,11 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
         switch fault {
         case .status(let code):
             let status = HTTPResponse.Status(code: code)
-            return Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "\(code) \(status.reasonPhrase)")))
+            return Response(
+                status: status,
+                headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "\(code) \(status.reasonPhrase)"))
+            )
         case .delay(let duration):
             try await Task.sleep(for: duration)
             return nil

@@ -10,7 +10,9 @@ enum ClientPreference {
             for range in accept.split(separator: ",") {
                 let parameters = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                 guard parameters.first == "text/html" else { continue }
-                let zeroQuality = parameters.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil }
+                let zeroQuality = parameters.dropFirst().contains {
+                    $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil
+                }
                 if !zeroQuality { return true }
             }
         }

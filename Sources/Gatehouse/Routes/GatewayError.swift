@@ -26,8 +26,16 @@ public struct GatewayError: Error, Sendable, Equatable {
     )
     static let missingToken = GatewayError(.badRequest, code: "missing_token", message: "The provider did not hand back an access token.")
     static let malformedToken = GatewayError(.badRequest, code: "malformed_token", message: "The access token handed back is not well-formed.")
-    static let tokenRejected = GatewayError(.unauthorized, code: "token_rejected", message: "The identity provider did not accept the sign-in. Please sign in again.")
-    static let storeUnavailable = GatewayError(.serviceUnavailable, code: "session_store_unavailable", message: "Sessions are unavailable right now. Try again shortly.")
+    static let tokenRejected = GatewayError(
+        .unauthorized,
+        code: "token_rejected",
+        message: "The identity provider did not accept the sign-in. Please sign in again."
+    )
+    static let storeUnavailable = GatewayError(
+        .serviceUnavailable,
+        code: "session_store_unavailable",
+        message: "Sessions are unavailable right now. Try again shortly."
+    )
 
     /// The answer for a provider failure that is not the user's fault.
     static func provider(_ error: ProviderError) -> GatewayError {
@@ -35,9 +43,18 @@ public struct GatewayError: Error, Sendable, Equatable {
         case .tokenRejected:
             .tokenRejected
         case .misconfigured:
-            GatewayError(.badGateway, code: "provider_misconfigured", message: "The gateway's credentials for the identity provider are not accepted. An operator has to fix this.")
+            GatewayError(
+                .badGateway,
+                code: "provider_misconfigured",
+                message: "The gateway's credentials for the identity provider are not accepted. An operator has to fix this."
+            )
         case .rateLimited:
-            GatewayError(.serviceUnavailable, code: "provider_rate_limited", message: "The identity provider is rate-limiting sign-ins. Try again in a minute.", headers: [.retryAfter: "60"])
+            GatewayError(
+                .serviceUnavailable,
+                code: "provider_rate_limited",
+                message: "The identity provider is rate-limiting sign-ins. Try again in a minute.",
+                headers: [.retryAfter: "60"]
+            )
         case .unreachable:
             GatewayError(.serviceUnavailable, code: "provider_unreachable", message: "The identity provider cannot be reached. Try again shortly.")
         case .timedOut:

@@ -84,7 +84,8 @@ struct CommandLineTests {
         #expect(login.status.code == 303)
         #expect(login.headers.first(name: "Location")?.hasPrefix("http://127.0.0.1:\(base + 1)/auth.aspx?action=login") == true)
         let page = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(base + 1)/auth.aspx?action=login&return_url=http%3A%2F%2F127.0.0.1%2Fx"), timeout: .seconds(10)
+            HTTPClientRequest(url: "http://127.0.0.1:\(base + 1)/auth.aspx?action=login&return_url=http%3A%2F%2F127.0.0.1%2Fx"),
+            timeout: .seconds(10)
         )
         #expect(page.status.code == 200)
         #expect(await process.stop(signal: SIGINT) == 0)

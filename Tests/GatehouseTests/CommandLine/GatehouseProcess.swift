@@ -16,7 +16,10 @@ final class GatehouseProcess: @unchecked Sendable {
                 URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug"),
             ].map { $0.appendingPathComponent("gatehouse") }
-            return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "gatehouse binary not found near \(CommandLine.arguments[0])")
+            return try #require(
+                candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                "gatehouse binary not found near \(CommandLine.arguments[0])"
+            )
         }
     }
 

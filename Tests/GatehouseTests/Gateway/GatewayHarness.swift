@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import Testing
 
 @testable import Gatehouse
@@ -79,6 +81,3 @@ struct Browser {
 extension TestResponse {
     var json: JSONValue? { try? JSONValue(parsing: Data(buffer: body)) }
 }
-
-import NIOCore
-import NIOFoundationCompat

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Gatehouse
@@ -138,7 +139,10 @@ struct SessionRoutesTests {
         #expect(await harness.sessionCount == 0)
     }
 
-    @Test("every route also answers with a trailing slash", arguments: ["/login/", "/register/", "/dashboard/", "/logout/", "/healthz/", "/readyz/", "/login/callback/abc/"])
+    @Test(
+        "every route also answers with a trailing slash",
+        arguments: ["/login/", "/register/", "/dashboard/", "/logout/", "/healthz/", "/readyz/", "/login/callback/abc/"]
+    )
     func trailingSlash(_ path: String) async throws {
         let harness = GatewayHarness()
         try await harness.run { client in
@@ -192,7 +196,12 @@ struct SessionRoutesTests {
     func mockHostedPage() async throws {
         let harness = GatewayHarness()
         try await harness.run { client in
-            let page = try await client.execute(uri: "/mock-idp/auth.aspx?action=login&return_url=http%3A%2F%2Fgatehouse.test%2Flogin%2Fcallback%2Fs", method: .get, headers: [:], body: nil)
+            let page = try await client.execute(
+                uri: "/mock-idp/auth.aspx?action=login&return_url=http%3A%2F%2Fgatehouse.test%2Flogin%2Fcallback%2Fs",
+                method: .get,
+                headers: [:],
+                body: nil
+            )
             #expect(page.status == .ok)
             #expect(String(buffer: page.body).contains("Ada Lovelace"))
             #expect(String(buffer: page.body).contains("http://gatehouse.test/login/callback/s"))
@@ -227,5 +236,3 @@ final class SecretsSeen: Sendable {
     func add(_ value: String) { values.withLock { $0.append(value) } }
     var all: [String] { values.withLock { $0 } }
 }
-
-import Synchronization

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import Gatehouse
@@ -41,7 +42,9 @@ struct EndToEndTests {
         try await LiveStack().run { stack in
             var browser = Browser(stack.gateway)
             let callback = try await stack.logIn(
-                &browser, form: ["action": "register", "first_name": "Katherine", "last_name": "Johnson", "email": "kj@example.com"], start: "/register"
+                &browser,
+                form: ["action": "register", "first_name": "Katherine", "last_name": "Johnson", "email": "kj@example.com"],
+                start: "/register"
             )
             #expect(callback.status == .seeOther)
             let user = try await browser.get("/dashboard").json?["user"]
@@ -57,7 +60,9 @@ struct EndToEndTests {
                 var browser = Browser(stack.gateway)
                 #expect(try await stack.logIn(&browser).status == .seeOther)
                 // From now on the provider answers 905 (invalid token) to every call.
-                await stack.directory.setFault(.body(status: 403, contentType: "application/json", text: #"{"ErrorCode": 905, "Message": "Access token is invalid"}"#))
+                await stack.directory.setFault(
+                    .body(status: 403, contentType: "application/json", text: #"{"ErrorCode": 905, "Message": "Access token is invalid"}"#)
+                )
                 #expect(try await browser.get("/dashboard").status == expected, "revalidateAfter \(revalidateAfter)")
                 let sessions = await (stack.store as? MemorySessionStore)?.count
                 #expect(sessions == (expected == .ok ? 1 : 0))
@@ -171,5 +176,3 @@ struct EndToEndTests {
         var value: String? { stored.withLock { $0 } }
     }
 }
-
-import Synchronization

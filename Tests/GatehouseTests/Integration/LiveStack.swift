@@ -37,12 +37,21 @@ struct LiveStack {
         try await mock.test(.live) { idpClient in
             let idpURL = "http://localhost:\(try #require(idpClient.port))"
             let configuration = TestFixtures.configuration(
-                revalidateAfter: revalidateAfter, kind: .loginRadius, apiURL: apiURL ?? idpURL, hostedPageURL: idpURL + "/auth.aspx", timeoutSeconds: timeoutSeconds
+                revalidateAfter: revalidateAfter,
+                kind: .loginRadius,
+                apiURL: apiURL ?? idpURL,
+                hostedPageURL: idpURL + "/auth.aspx",
+                timeoutSeconds: timeoutSeconds
             )
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
             let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(
-                configuration: .init(hostedPageURL: configuration.provider.hostedPageURL, apiURL: configuration.provider.apiURL, apiKey: "test-api-key", timeout: timeout),
+                configuration: .init(
+                    hostedPageURL: configuration.provider.hostedPageURL,
+                    apiURL: configuration.provider.apiURL,
+                    apiKey: "test-api-key",
+                    timeout: timeout
+                ),
                 client: client
             )
             let (sessionStore, storeServices) = try await store()
@@ -59,7 +68,9 @@ extension LiveStack.Clients {
     /// A browser's whole login over HTTP: gateway `/login`, the mock's hosted page and form, the callback.
     /// Returns the callback's response; the browser's jar holds the cookies.
     @discardableResult
-    func logIn(_ browser: inout Browser, form: [String: String] = ["action": "login", "uid": TestFixtures.adaID], start: String = "/login") async throws -> TestResponse {
+    func logIn(_ browser: inout Browser, form: [String: String] = ["action": "login", "uid": TestFixtures.adaID], start: String = "/login") async throws
+        -> TestResponse
+    {
         let login = try await browser.get(start)
         let hostedPage = try #require(login.headers[.location].flatMap(URLComponents.init(string:)))
         #expect(hostedPage.string?.hasPrefix(idpURL + "/auth.aspx?action=") == true)
@@ -73,7 +84,10 @@ extension LiveStack.Clients {
         fields["return_url"] = returnURL
         let encoded = fields.map { "\($0.key)=\(PercentEncoding.encodeComponent($0.value))" }.joined(separator: "&")
         let submitted = try await idp.execute(
-            uri: "/auth.aspx", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: encoded)
+            uri: "/auth.aspx",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: encoded)
         )
         #expect(submitted.status == .found)
         let back = try #require(submitted.headers[.location].flatMap(URLComponents.init(string:)))

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 
 /// The cookies a browser would hold, fed from `Set-Cookie` headers (path scoping ignored).
@@ -37,5 +38,3 @@ struct CookieJar {
 func setCookieHeader(named name: String, in headers: HTTPFields) -> String? {
     headers[values: .setCookie].first { $0.hasPrefix(name + "=") }
 }
-
-import Foundation

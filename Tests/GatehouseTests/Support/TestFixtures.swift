@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Gatehouse
 
 /// Values shared by the test suites.

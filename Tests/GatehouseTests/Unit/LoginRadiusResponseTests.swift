@@ -39,7 +39,10 @@ struct LoginRadiusResponseTests {
 
     @Test("ID stands in for Uid; names fall back to first/last and user name")
     func fallbacks() throws {
-        let profile = try LoginRadiusResponse.profile(status: 200, body: Data(#"{"ID": "x1", "FirstName": "Grace", "LastName": "Hopper", "Email": [{"Type": "Secondary", "Value": "g@example.com"}]}"#.utf8))
+        let profile = try LoginRadiusResponse.profile(
+            status: 200,
+            body: Data(#"{"ID": "x1", "FirstName": "Grace", "LastName": "Hopper", "Email": [{"Type": "Secondary", "Value": "g@example.com"}]}"#.utf8)
+        )
         #expect(profile.id == "x1")
         #expect(profile.name == "Grace Hopper")
         #expect(profile.email == "g@example.com")
@@ -112,7 +115,11 @@ struct HostedPageTests {
             page.url(action: .login, returnURL: "http://localhost:8080/login/callback/abc_-")
                 == "https://my-app.hub.loginradius.com/auth.aspx?action=login&return_url=http%3A%2F%2Flocalhost%3A8080%2Flogin%2Fcallback%2Fabc_-"
         )
-        #expect(HostedPage(baseURL: "http://idp/auth.aspx?tenant=1").url(action: .register, returnURL: "x").hasPrefix("http://idp/auth.aspx?tenant=1&action=register&"))
+        #expect(
+            HostedPage(baseURL: "http://idp/auth.aspx?tenant=1").url(action: .register, returnURL: "x").hasPrefix(
+                "http://idp/auth.aspx?tenant=1&action=register&"
+            )
+        )
     }
 
     @Test("tokens are accepted only in bearer-token characters and bounded length")

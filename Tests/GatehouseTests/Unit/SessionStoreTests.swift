@@ -46,7 +46,12 @@ struct SessionStoreTests {
             try await store.recordActivity(for: session.key, at: later)
             #expect(try await store.session(for: session.key)?.lastSeenAt == later)
 
-            let refreshed = UserProfile(id: "u1", email: "new@example.com", name: "Renamed", attributes: ["Uid": .string("u1"), "FullName": .string("Renamed")])
+            let refreshed = UserProfile(
+                id: "u1",
+                email: "new@example.com",
+                name: "Renamed",
+                attributes: ["Uid": .string("u1"), "FullName": .string("Renamed")]
+            )
             try await store.recordValidation(for: session.key, at: later, profile: refreshed)
             let read = try await store.session(for: session.key)
             #expect(read?.validatedAt == later)
@@ -109,7 +114,11 @@ struct SessionStoreTests {
         #expect(try await reopened.session(for: id.storageKey)?.token.value == token)
 
         // A store opened with another key cannot read the row, and removes it.
-        let otherKey = try await SQLiteSessionStore.open(path: path, sealer: SessionSealer(keyBytes: Data(repeating: 1, count: 32)), logger: Logger(label: "test"))
+        let otherKey = try await SQLiteSessionStore.open(
+            path: path,
+            sealer: SessionSealer(keyBytes: Data(repeating: 1, count: 32)),
+            logger: Logger(label: "test")
+        )
         #expect(try await otherKey.session(for: id.storageKey) == nil)
         #expect(try await reopened.session(for: id.storageKey) == nil)
         try await otherKey.close()
