@@ -4,6 +4,8 @@ import Gatehouse
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// `gatehouse serve --config FILE`: run the gateway.
 struct ServeCommand: AsyncParsableCommand {
@@ -57,8 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
             Console.error("gatehouse: cannot start: \(error)")
             throw ExitCode.failure
         }
-        try await app.runService()
+        // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (for at most the grace
+        // period), then close the store and the HTTP client in order. A second signal cannot
+        // shorten the grace period, but the period itself is bounded.
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(Self.shutdownGracePeriodSeconds)
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        logger.info("Gatehouse stopped")
     }
+
+    /// How long in-flight requests get to finish after SIGTERM before the rest is cancelled.
+    static let shutdownGracePeriodSeconds: Int64 = 15
 
     private func loadFixtures() throws -> [[String: JSONValue]] {
         do {

@@ -74,6 +74,9 @@ public func buildApplication(
     )
     app.addServices(components.services)
     app.addServices(sweeper)
+    for preparation in components.preparations {
+        app.beforeServerStarts(perform: preparation)
+    }
     return app
 }
 

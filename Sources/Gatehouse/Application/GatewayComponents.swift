@@ -12,18 +12,28 @@ public struct GatewayComponents: Sendable {
     public var mockDirectory: MockDirectory?
     /// Long-lived parts that must shut down in order (HTTP client, database connection).
     public var services: [any Service]
+    /// Work to finish once the services run and before the server accepts requests (schema creation).
+    public var preparations: [@Sendable () async throws -> Void]
 
-    public init(provider: any IdentityProvider, store: any SessionStore, mockDirectory: MockDirectory? = nil, services: [any Service] = []) {
+    public init(
+        provider: any IdentityProvider,
+        store: any SessionStore,
+        mockDirectory: MockDirectory? = nil,
+        services: [any Service] = [],
+        preparations: [@Sendable () async throws -> Void] = []
+    ) {
         self.provider = provider
         self.store = store
         self.mockDirectory = mockDirectory
         self.services = services
+        self.preparations = preparations
     }
 
     /// Builds the provider and the session store the configuration names.
     public static func make(for configuration: GatehouseConfiguration, mockUsers: [[String: JSONValue]] = [], logger: Logger) async throws -> GatewayComponents
     {
         var services: [any Service] = []
+        var preparations: [@Sendable () async throws -> Void] = []
         // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
         let store: any SessionStore
         switch configuration.sessions.store {
@@ -35,9 +45,16 @@ public struct GatewayComponents: Sendable {
             services.append(sqlite)
             store = sqlite
         case .postgres:
-            throw ConfigurationError(problems: [
-                .init(key: "sessions.store", message: "the postgres store is not available in this version", fix: "use sqlite or memory")
-            ])
+            guard let url = configuration.sessions.postgresURL, let key = configuration.sessions.encryptionKey else {
+                throw ConfigurationError(problems: [
+                    .init(key: "sessions", message: "the postgres store needs postgresURL and encryptionKey", fix: "set both")
+                ])
+            }
+            let client = try PostgresSessionStore.makeClient(url: url, logger: logger)
+            let postgres = PostgresSessionStore(client: client, sealer: try SessionSealer(keyBytes: key), logger: logger)
+            services.append(client)
+            preparations.append { try await postgres.migrate() }
+            store = postgres
         }
 
         let settings = configuration.provider
@@ -50,12 +67,12 @@ public struct GatewayComponents: Sendable {
                 configuration: .init(hostedPageURL: settings.hostedPageURL, apiURL: settings.apiURL, apiKey: settings.apiKey, timeout: timeout),
                 client: client
             )
-            return GatewayComponents(provider: provider, store: store, services: services)
+            return GatewayComponents(provider: provider, store: store, services: services, preparations: preparations)
         case .mock:
             logger.warning("provider.type is mock: anyone can sign in as any fixture user. Never use this in production.")
             let directory = MockDirectory(users: mockUsers)
             let provider = MockIdentityProvider(directory: directory, hostedPageURL: settings.hostedPageURL, apiKey: settings.apiKey)
-            return GatewayComponents(provider: provider, store: store, mockDirectory: directory, services: services)
+            return GatewayComponents(provider: provider, store: store, mockDirectory: directory, services: services, preparations: preparations)
         }
     }
 }

@@ -182,12 +182,20 @@ public enum ConfigurationLoader {
                     "is required when sessions.store is postgres",
                     fix: "set sessions.postgresURL to a postgres:// URL, e.g. \"env:GATEHOUSE_POSTGRES_URL\""
                 )
+            } else if let url = sessions.postgresURL, (try? PostgresSessionStore.makeClientConfiguration(url: url)) == nil {
+                reader.problem(
+                    section.key("postgresURL"),
+                    "is not a postgres://user:password@host:port/database URL",
+                    fix: "write it as postgres://USER:PASSWORD@HOST:5432/DATABASE (add ?sslmode=disable for a server without TLS)"
+                )
             }
-            reader.problem(
-                section.key("store"),
-                "the postgres store is not available in this version of Gatehouse",
-                fix: "use \"sqlite\" (one gateway) or \"memory\" until PostgreSQL support lands"
-            )
+            if section.members["encryptionKey"] == nil {
+                reader.problem(
+                    section.key("encryptionKey"),
+                    "is required when sessions.store is postgres (every instance must seal sessions with the same key)",
+                    fix: "set sessions.encryptionKey to \"env:GATEHOUSE_SESSION_KEY\" and give every instance the same `openssl rand -base64 32`"
+                )
+            }
         }
         if let name = reader.string("cookieName", in: section, fix: "set sessions.cookieName to a name such as \"gatehouse_session\"") {
             if Self.isCookieName(name) {

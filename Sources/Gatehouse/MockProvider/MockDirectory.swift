@@ -34,6 +34,9 @@ public actor MockDirectory {
     public private(set) var profileFetchCount = 0
     /// How many invalidations the API has answered.
     public private(set) var invalidationCount = 0
+    /// How many API requests have arrived (counted before any fault delays them).
+    public private(set) var apiRequestCount = 0
+    private var requestWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     /// - Parameter users: LoginRadius-shaped profile objects, each with a `Uid`.
     public init(users: [[String: JSONValue]], configuration: Configuration = .init(), now: @escaping @Sendable () -> Date = Date.init) {
@@ -95,6 +98,20 @@ public actor MockDirectory {
 
     /// The fault the API currently answers with.
     public var currentFault: MockFault? { fault }
+
+    /// Notes that an API request arrived, waking whoever waits for it.
+    public func noteAPIRequest() {
+        apiRequestCount += 1
+        let ready = requestWaiters.filter { $0.count <= apiRequestCount }
+        requestWaiters.removeAll { $0.count <= apiRequestCount }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    /// Returns once at least `count` API requests have arrived: lets a test act while a request is in flight.
+    public func waitForAPIRequests(_ count: Int) async {
+        guard apiRequestCount < count else { return }
+        await withCheckedContinuation { requestWaiters.append((count, $0)) }
+    }
 
     // MARK: - API
 

@@ -95,6 +95,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
         _ request: Request,
         _ operation: (_ apiKey: String?, _ token: String?) async -> MockAPIAnswer
     ) async throws -> Response {
+        await directory.noteAPIRequest()
         if let fault = await directory.currentFault, let response = try await Self.respond(to: fault) {
             return response
         }

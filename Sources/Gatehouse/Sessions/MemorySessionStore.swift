@@ -18,11 +18,13 @@ public actor MemorySessionStore: SessionStore {
     }
 
     public func recordActivity(for key: SessionKey, at date: Date) {
-        sessions[key]?.lastSeenAt = date
+        guard let current = sessions[key]?.lastSeenAt else { return }
+        sessions[key]?.lastSeenAt = max(current, date)
     }
 
     public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) {
-        sessions[key]?.validatedAt = date
+        guard let current = sessions[key]?.validatedAt else { return }
+        sessions[key]?.validatedAt = max(current, date)
         sessions[key]?.profile = profile
     }
 

@@ -66,17 +66,15 @@ public final class SQLiteSessionStore: SessionStore, Service {
     // MARK: - SessionStore
 
     public func insert(_ session: Session) async throws {
-        let token = try sealer.seal(Data(session.token.value.utf8), for: session.key)
-        let profile = try sealer.seal(JSONEncoder().encode(session.profile), for: session.key)
+        let record = try SealedSessionRecord(sealing: session, with: sealer)
         _ = try await connection.query(
             """
             INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
             [
-                .blob(ByteBuffer(data: session.key.digest)), .blob(ByteBuffer(data: token)), .blob(ByteBuffer(data: profile)),
-                .float(session.createdAt.timeIntervalSince1970), .float(session.lastSeenAt.timeIntervalSince1970),
-                .float(session.validatedAt.timeIntervalSince1970),
+                .blob(ByteBuffer(data: record.key.digest)), .blob(ByteBuffer(data: record.sealedToken)),
+                .blob(ByteBuffer(data: record.sealedProfile)), .float(record.createdAt), .float(record.lastSeenAt), .float(record.validatedAt),
             ]
         )
     }
@@ -94,19 +92,18 @@ public final class SQLiteSessionStore: SessionStore, Service {
             logger.error("A session row has an unexpected shape; treating it as no session")
             return nil
         }
+        let record = SealedSessionRecord(
+            key: key,
+            sealedToken: Data(buffer: sealedToken),
+            sealedProfile: Data(buffer: sealedProfile),
+            createdAt: createdAt,
+            lastSeenAt: lastSeenAt,
+            validatedAt: validatedAt
+        )
         do {
-            let token = try sealer.open(Data(buffer: sealedToken), for: key)
-            let profile = try JSONDecoder().decode(UserProfile.self, from: sealer.open(Data(buffer: sealedProfile), for: key))
-            return Session(
-                key: key,
-                token: AccessToken(String(decoding: token, as: UTF8.self)),
-                profile: profile,
-                createdAt: Date(timeIntervalSince1970: createdAt),
-                lastSeenAt: Date(timeIntervalSince1970: lastSeenAt),
-                validatedAt: Date(timeIntervalSince1970: validatedAt)
-            )
+            return try record.unsealed(with: sealer)
         } catch {
-            // Sealed with another key (the key file was replaced) or altered on disk: unusable.
+            // Sealed with another key (the key was replaced) or altered on disk: unusable.
             logger.warning("A stored session could not be unsealed and was removed; was the session key changed?")
             try await delete(key)
             return nil
@@ -115,15 +112,15 @@ public final class SQLiteSessionStore: SessionStore, Service {
 
     public func recordActivity(for key: SessionKey, at date: Date) async throws {
         _ = try await connection.query(
-            "UPDATE gatehouse_sessions SET last_seen_at = ? WHERE key = ?",
+            "UPDATE gatehouse_sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE key = ?",
             [.float(date.timeIntervalSince1970), .blob(ByteBuffer(data: key.digest))]
         )
     }
 
     public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws {
-        let sealedProfile = try sealer.seal(JSONEncoder().encode(profile), for: key)
+        let sealedProfile = try SealedSessionRecord.sealProfile(profile, for: key, with: sealer)
         _ = try await connection.query(
-            "UPDATE gatehouse_sessions SET validated_at = ?, sealed_profile = ? WHERE key = ?",
+            "UPDATE gatehouse_sessions SET validated_at = MAX(validated_at, ?), sealed_profile = ? WHERE key = ?",
             [.float(date.timeIntervalSince1970), .blob(ByteBuffer(data: sealedProfile)), .blob(ByteBuffer(data: key.digest))]
         )
     }

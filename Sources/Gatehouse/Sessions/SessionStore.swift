@@ -10,9 +10,11 @@ public protocol SessionStore: Sendable {
     func insert(_ session: Session) async throws
     /// The session stored under `key`, if any, expired or not.
     func session(for key: SessionKey) async throws -> Session?
-    /// Records that the session was used at `date`.
+    /// Records that the session was used at `date`. Recorded times never move backwards, so
+    /// concurrent writers (or instances) cannot undo each other's later activity.
     func recordActivity(for key: SessionKey, at date: Date) async throws
-    /// Records that the provider confirmed the token at `date`, with the profile it returned.
+    /// Records that the provider confirmed the token at `date`, with the profile it returned
+    /// (`validatedAt` never moves backwards either).
     func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws
     /// Removes a session; removing one that is not there is not an error.
     func delete(_ key: SessionKey) async throws

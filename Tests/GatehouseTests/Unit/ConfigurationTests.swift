@@ -134,6 +134,31 @@ struct ConfigurationTests {
         #expect(configuration.sessions.store == .memory)
     }
 
+    @Test("the postgres store needs a postgres:// URL and a shared encryption key")
+    func postgresStore() throws {
+        #expect(
+            Set(problems(#"{"provider": {"type": "mock"}, "sessions": {"store": "postgres"}}"#).map(\.key)) == [
+                "sessions.postgresURL", "sessions.encryptionKey",
+            ]
+        )
+        let key = Data(repeating: 2, count: 32).base64EncodedString()
+        #expect(
+            problems(#"{"provider": {"type": "mock"}, "sessions": {"store": "postgres", "postgresURL": "mysql://x", "encryptionKey": "\#(key)"}}"#)
+                .map(\.key) == ["sessions.postgresURL"]
+        )
+        let configuration = try load(
+            #"{"provider": {"type": "mock"}, "sessions": {"store": "postgres", "postgresURL": "env:PG", "encryptionKey": "\#(key)"}}"#,
+            environment: ["PG": "postgres://u:p%40ss@db.internal:6543/gatehouse?sslmode=require"]
+        ).configuration
+        #expect(configuration.sessions.store == .postgres)
+        #expect(configuration.sessions.postgresURL == "postgres://u:p%40ss@db.internal:6543/gatehouse?sslmode=require")
+        #expect(
+            !problems(#"{"provider": {"type": "mock"}, "sessions": {"store": "postgres", "postgresURL": "postgres://u:hunter2@h/db"}}"#).description.contains(
+                "hunter2"
+            )
+        )
+    }
+
     @Test("encryptionKey must be 32 bytes of base64")
     func encryptionKey() throws {
         let good = Data(repeating: 1, count: 32).base64EncodedString()

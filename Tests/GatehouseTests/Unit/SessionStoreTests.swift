@@ -1,15 +1,21 @@
 import Foundation
 import Logging
+import PostgresNIO
 import Testing
 
 @testable import Gatehouse
 
 /// The same checks for every store, so each behaves as ``SessionManager`` expects.
-@Suite("Session stores")
+@Suite("Session stores", .timeLimit(.minutes(1)))
 struct SessionStoreTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, postgres
         var testDescription: String { rawValue }
+
+        /// The stores this run covers: PostgreSQL only when a test database is configured (or required).
+        static var available: [Kind] {
+            PostgresTestDatabase.enabled ? allCases : [.memory, .sqlite]
+        }
     }
 
     static let sealer = try! SessionSealer(keyBytes: Data(repeating: 9, count: 32))
@@ -27,6 +33,13 @@ struct SessionStoreTests {
             let store = try await SQLiteSessionStore.open(path: path.path, sealer: Self.sealer, logger: Logger(label: "test"))
             try await body(store, path)
             try await store.close()
+        case .postgres:
+            try await PostgresTestDatabase.withIsolatedClient { client in
+                let store = PostgresSessionStore(client: client, sealer: Self.sealer, logger: Logger(label: "test"))
+                try await store.migrate()
+                try await store.migrate()  // idempotent
+                try await body(store, nil)
+            }
         }
     }
 
@@ -35,7 +48,7 @@ struct SessionStoreTests {
         return (id, Session(key: id.storageKey, token: AccessToken(token), profile: Self.profile, createdAt: date, lastSeenAt: date, validatedAt: date))
     }
 
-    @Test("insert, read, record activity and validation, delete", arguments: Kind.allCases)
+    @Test("insert, read, record activity and validation, delete", arguments: Kind.available)
     func lifecycle(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
             let (_, session) = makeSession()
@@ -64,7 +77,7 @@ struct SessionStoreTests {
         }
     }
 
-    @Test("an unknown key reads as no session", arguments: Kind.allCases)
+    @Test("an unknown key reads as no session", arguments: Kind.available)
     func unknownKey(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
             #expect(try await store.session(for: SessionID.generate().storageKey) == nil)
@@ -72,7 +85,7 @@ struct SessionStoreTests {
         }
     }
 
-    @Test("deleteExpired removes idle and too-old sessions only", arguments: Kind.allCases)
+    @Test("deleteExpired removes idle and too-old sessions only", arguments: Kind.available)
     func sweep(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
             let base = Date(timeIntervalSince1970: 1_800_000_000)
@@ -86,6 +99,45 @@ struct SessionStoreTests {
             #expect(try await store.session(for: fresh.key) != nil)
             #expect(try await store.session(for: old.key) == nil)
             #expect(try await store.session(for: idle.key) == nil)
+        }
+    }
+
+    @Test("concurrent writers on one session leave it whole, with the latest activity", arguments: Kind.available)
+    func concurrentWriters(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let (_, session) = makeSession()
+            try await store.insert(session)
+            let start = session.lastSeenAt
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for offset in 1...40 {
+                    group.addTask {
+                        let date = start.addingTimeInterval(TimeInterval(offset))
+                        if offset.isMultiple(of: 2) {
+                            try await store.recordActivity(for: session.key, at: date)
+                        } else {
+                            let profile = UserProfile(id: "u1", email: "u1@example.com", name: "Writer \(offset)", attributes: ["Uid": .string("u1")])
+                            try await store.recordValidation(for: session.key, at: date, profile: profile)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let read = try #require(try await store.session(for: session.key))
+            #expect(read.token == session.token)
+            #expect(read.lastSeenAt == start.addingTimeInterval(40))
+            #expect(read.validatedAt == start.addingTimeInterval(39))
+            #expect(read.profile.name?.hasPrefix("Writer ") == true)
+        }
+    }
+
+    @Test("a PostgreSQL server that does not answer is a clear error, not a hang", .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason))
+    func postgresDown() async throws {
+        var configuration = try PostgresSessionStore.makeClientConfiguration(url: "postgres://nobody:x@127.0.0.1:9/none?sslmode=disable")
+        configuration.options.connectTimeout = .milliseconds(500)
+        try await PostgresTestDatabase.withClient(configuration) { client in
+            let store = PostgresSessionStore(client: client, sealer: Self.sealer, operationTimeout: .milliseconds(800), logger: Logger(label: "test"))
+            await #expect(throws: (any Error).self) { try await store.checkHealth() }
+            await #expect(throws: (any Error).self) { try await store.insert(makeSession().1) }
         }
     }
 

@@ -1,0 +1,201 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// Sessions in PostgreSQL, shared by every gateway instance that points at the same database:
+/// a logout on one instance ends the session on all of them at once, and the last-validated time
+/// lives in the shared row, so instances agree on when to ask the provider again.
+///
+/// Rows are the same ``SealedSessionRecord``s as in SQLite: hashed ids, sealed token and profile.
+/// Every instance must use the same `sessions.encryptionKey`. The `PostgresClient` (a connection
+/// pool) must run in the application's service group; ``migrate()`` creates the schema under an
+/// advisory lock, so instances starting together do not race.
+public final class PostgresSessionStore: SessionStore {
+    private let client: PostgresClient
+    private let sealer: SessionSealer
+    private let logger: Logger
+    /// The longest one store operation may take, waiting for a connection included; the pool
+    /// itself would wait for a database that is down for ever.
+    private let operationTimeout: Duration
+
+    /// An arbitrary, fixed advisory-lock id that serialises schema creation across instances.
+    static let migrationLock: Int64 = 0x6761_7465_686F_7573  // "gatehous"
+
+    public init(client: PostgresClient, sealer: SessionSealer, operationTimeout: Duration = .seconds(5), logger: Logger) {
+        self.client = client
+        self.sealer = sealer
+        self.operationTimeout = operationTimeout
+        self.logger = logger
+    }
+
+    /// Runs one store operation within ``operationTimeout``.
+    @discardableResult
+    private func bounded<Result: Sendable>(_ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await withDeadline(.now + operationTimeout, operation: operation)
+    }
+
+    /// A pool for `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
+    public static func makeClient(url: String, logger: Logger) throws -> PostgresClient {
+        PostgresClient(configuration: try makeClientConfiguration(url: url), backgroundLogger: logger)
+    }
+
+    /// The pool configuration `url` describes.
+    public static func makeClientConfiguration(url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme),
+            let host = components.host, !host.isEmpty, let user = components.user
+        else {
+            throw PostgresURLError()
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding,
+            database: database.isEmpty ? nil : database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    /// Creates the table and indexes if they are missing; safe when several instances start at once.
+    public func migrate() async throws {
+        let (client, logger) = (self.client, self.logger)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS gatehouse_sessions (
+                    key BYTEA PRIMARY KEY,
+                    sealed_token BYTEA NOT NULL,
+                    sealed_profile BYTEA NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    last_seen_at DOUBLE PRECISION NOT NULL,
+                    validated_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                logger: logger
+            )
+            try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)", logger: logger)
+            try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)", logger: logger)
+        }
+    }
+
+    // MARK: - SessionStore
+
+    public func insert(_ session: Session) async throws {
+        let record = try SealedSessionRecord(sealing: session, with: sealer)
+        let (client, logger) = (self.client, self.logger)
+        try await bounded {
+            try await client.query(
+                """
+                INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)
+                VALUES (\(record.key.digest), \(record.sealedToken), \(record.sealedProfile), \(record.createdAt), \(record.lastSeenAt), \(record.validatedAt))
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    public func session(for key: SessionKey) async throws -> Session? {
+        let (client, logger) = (self.client, self.logger)
+        let record = try await bounded { () -> SealedSessionRecord? in
+            let rows = try await client.query(
+                "SELECT sealed_token, sealed_profile, created_at, last_seen_at, validated_at FROM gatehouse_sessions WHERE key = \(key.digest)",
+                logger: logger
+            )
+            for try await (token, profile, createdAt, lastSeenAt, validatedAt) in rows.decode((Data, Data, Double, Double, Double).self) {
+                return SealedSessionRecord(
+                    key: key,
+                    sealedToken: token,
+                    sealedProfile: profile,
+                    createdAt: createdAt,
+                    lastSeenAt: lastSeenAt,
+                    validatedAt: validatedAt
+                )
+            }
+            return nil
+        }
+        guard let record else { return nil }
+        do {
+            return try record.unsealed(with: sealer)
+        } catch {
+            logger.warning("A stored session could not be unsealed and was removed; do all instances use the same sessions.encryptionKey?")
+            try await delete(key)
+            return nil
+        }
+    }
+
+    public func recordActivity(for key: SessionKey, at date: Date) async throws {
+        let (client, logger) = (self.client, self.logger)
+        try await bounded {
+            try await client.query(
+                "UPDATE gatehouse_sessions SET last_seen_at = GREATEST(last_seen_at, \(date.timeIntervalSince1970)) WHERE key = \(key.digest)",
+                logger: logger
+            )
+        }
+    }
+
+    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws {
+        let sealedProfile = try SealedSessionRecord.sealProfile(profile, for: key, with: sealer)
+        let (client, logger) = (self.client, self.logger)
+        try await bounded {
+            try await client.query(
+                """
+                UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)), sealed_profile = \(sealedProfile)
+                WHERE key = \(key.digest)
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    public func delete(_ key: SessionKey) async throws {
+        let (client, logger) = (self.client, self.logger)
+        try await bounded {
+            try await client.query("DELETE FROM gatehouse_sessions WHERE key = \(key.digest)", logger: logger)
+        }
+    }
+
+    public func deleteExpired(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
+        let (client, logger) = (self.client, self.logger)
+        return try await bounded {
+            let rows = try await client.query(
+                """
+                DELETE FROM gatehouse_sessions
+                WHERE last_seen_at < \(idleCutoff.timeIntervalSince1970) OR created_at < \(createdCutoff.timeIntervalSince1970)
+                RETURNING 1
+                """,
+                logger: logger
+            )
+            var removed = 0
+            for try await _ in rows { removed += 1 }
+            return removed
+        }
+    }
+
+    public func checkHealth() async throws {
+        let (client, logger) = (self.client, self.logger)
+        try await bounded {
+            try await client.query("SELECT 1", logger: logger)
+        }
+    }
+}
+
+/// A `sessions.postgresURL` that cannot be read. Says nothing of the URL itself: it may hold a password.
+public struct PostgresURLError: Error, CustomStringConvertible {
+    public var description: String {
+        "sessions.postgresURL is not a postgres://user:password@host:port/database URL"
+    }
+}
