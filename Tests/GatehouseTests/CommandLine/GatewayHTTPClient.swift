@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Testing
+
+@testable import Gatehouse
+
+/// Talks to gateway processes over real HTTP the way a browser would, cookies included, without
+/// following redirects.
+final class GatewayHTTPClient: Sendable {
+    struct Answer {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+        var json: JSONValue? { try? JSONValue(parsing: body) }
+
+        /// The value this answer sets for cookie `name` (`""` when it expires it).
+        func cookie(_ name: String) -> String? {
+            for header in headers["Set-Cookie"] where header.hasPrefix(name + "=") {
+                let value = header.dropFirst(name.count + 1).prefix { $0 != ";" }
+                return String(value)
+            }
+            return nil
+        }
+    }
+
+    private let client: HTTPClient
+
+    init() {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    func send(_ method: HTTPMethod = .GET, _ url: String, cookies: [String: String] = [:], accept: String = "application/json") async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: accept)
+        if !cookies.isEmpty {
+            request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+    }
+
+    /// Logs in on the gateway at `base` through the mock `directory`; returns the session cookie's value.
+    func logIn(at base: String, directory: MockDirectory, as userID: String = TestFixtures.adaID) async throws -> (session: String, token: AccessToken) {
+        let login = try await send(.GET, "\(base)/login")
+        #expect(login.status == 303)
+        let state = try #require(login.cookie("gatehouse_session_state"))
+        let location = try #require(login.headers.first(name: "Location").flatMap(URLComponents.init(string:)))
+        let returnURL = try #require(location.queryItems?.first { $0.name == "return_url" }?.value.flatMap(URLComponents.init(string:)))
+        let token = try #require(await directory.issueToken(forUserID: userID))
+        let callback = try await send(.GET, "\(base)\(returnURL.path)?token=\(token.value)", cookies: ["gatehouse_session_state": state])
+        #expect(callback.status == 303)
+        return (try #require(callback.cookie("gatehouse_session")), token)
+    }
+}

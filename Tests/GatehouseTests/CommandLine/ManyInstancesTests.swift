@@ -1,0 +1,108 @@
+import Foundation
+import HummingbirdTesting
+import Logging
+import NIOHTTP1
+import Testing
+
+@testable import Gatehouse
+
+/// Gateway processes as an operator runs them: several on one database, and stopping gracefully.
+@Suite("Gateway processes", .timeLimit(.minutes(2)))
+struct ManyInstancesTests {
+    /// Writes a `serve` configuration pointed at the mock provider at `idpURL`.
+    func writeConfig(idpURL: String, sessions: String) throws -> URL {
+        let url = try TestFixtures.temporaryDirectory().appendingPathComponent("gatehouse.json")
+        let json = """
+            {
+              "publicURL": "http://127.0.0.1:8080",
+              "provider": {"type": "loginradius", "apiKey": "test-api-key", "hostedPageURL": "\(idpURL)/auth.aspx", "apiURL": "\(idpURL)", "timeoutSeconds": 5},
+              "sessions": \(sessions)
+            }
+            """
+        try Data(json.utf8).write(to: url)
+        return url
+    }
+
+    /// Runs `body` with the mock provider on an ephemeral port.
+    func withMockProvider(_ body: @escaping @Sendable (_ idpURL: String, _ directory: MockDirectory) async throws -> Void) async throws {
+        let directory = MockDirectory(users: TestFixtures.users)
+        let mock = buildMockProviderApplication(directory: directory, port: 0, logger: Logger(label: "mock-idp"))
+        try await mock.test(.live) { client in
+            try await body("http://localhost:\(try #require(client.port))", directory)
+        }
+    }
+
+    @Test(
+        "two instances on one PostgreSQL database: log in on A, use B, log out on B, dead on A; a rejected token is rejected by both; kill -9 loses nothing",
+        .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
+    )
+    func sharedSessions() async throws {
+        let postgresURL = try PostgresTestDatabase.requireURL()
+        let key = Data(repeating: 5, count: 32).base64EncodedString()
+        try await withMockProvider { idpURL, directory in
+            let config = try writeConfig(
+                idpURL: idpURL,
+                sessions: #"{"store": "postgres", "postgresURL": "env:GATEHOUSE_TEST_POSTGRES_URL", "encryptionKey": "\#(key)", "secureCookies": false, "revalidateAfterSeconds": 0}"#
+            )
+            let environment = ["GATEHOUSE_TEST_POSTGRES_URL": postgresURL]
+            // Started together: schema creation must not race.
+            let a = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let b = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let instanceA = "http://127.0.0.1:\(try await a.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let instanceB = "http://127.0.0.1:\(try await b.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let http = GatewayHTTPClient()
+
+            let (session, _) = try await http.logIn(at: instanceA, directory: directory)
+            let onB = try await http.send(.GET, "\(instanceB)/dashboard", cookies: ["gatehouse_session": session])
+            #expect(onB.status == 200)
+            #expect(onB.json?["user"]?["id"] == .string(TestFixtures.adaID))
+            let logout = try await http.send(.POST, "\(instanceB)/logout", cookies: ["gatehouse_session": session])
+            #expect(logout.json == .object(["loggedOut": .bool(true), "providerRevoked": .bool(true)]))
+            #expect(try await http.send(.GET, "\(instanceA)/dashboard", cookies: ["gatehouse_session": session]).status == 401)
+
+            // The provider rejects a token: the instance that notices ends the shared session for both.
+            let (second, token) = try await http.logIn(at: instanceA, directory: directory)
+            #expect(try await http.send(.GET, "\(instanceA)/dashboard", cookies: ["gatehouse_session": second]).status == 200)
+            await directory.expire(token)
+            #expect(try await http.send(.GET, "\(instanceB)/dashboard", cookies: ["gatehouse_session": second]).status == 401)
+            let fetches = await directory.profileFetchCount
+            #expect(try await http.send(.GET, "\(instanceA)/dashboard", cookies: ["gatehouse_session": second]).status == 401)
+            #expect(await directory.profileFetchCount == fetches, "A found no session left to revalidate")
+
+            // kill -9 loses nothing: a new instance serves the session from the database.
+            let (third, _) = try await http.logIn(at: instanceA, directory: directory)
+            _ = await a.stop(signal: SIGKILL)
+            let restarted = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let instanceC = "http://127.0.0.1:\(try await restarted.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            #expect(try await http.send(.GET, "\(instanceC)/dashboard", cookies: ["gatehouse_session": third]).status == 200)
+
+            try await http.shutdown()
+            #expect(await b.stop() == 0)
+            #expect(await restarted.stop() == 0)
+        }
+    }
+
+    @Test("SIGTERM while a request waits on a slow provider: the request completes, the process exits 0")
+    func gracefulShutdown() async throws {
+        try await withMockProvider { idpURL, directory in
+            let config = try writeConfig(idpURL: idpURL, sessions: #"{"store": "memory", "secureCookies": false, "revalidateAfterSeconds": 0}"#)
+            let gateway = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"])
+            let base = "http://127.0.0.1:\(try await gateway.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let http = GatewayHTTPClient()
+            let (session, _) = try await http.logIn(at: base, directory: directory)
+
+            await directory.setFault(.delay(.milliseconds(1500)))
+            let requestsBefore = await directory.apiRequestCount
+            let slow = Task { try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": session]) }
+            await directory.waitForAPIRequests(requestsBefore + 1)  // the gateway is now waiting on the provider
+            let exit = Task { await gateway.stop(signal: SIGTERM) }
+
+            let answer = try await slow.value
+            #expect(answer.status == 200)
+            #expect(answer.json?["user"]?["id"] == .string(TestFixtures.adaID))
+            #expect(await exit.value == 0)
+            #expect(gateway.printed.contains("Gatehouse stopped"))
+            try await http.shutdown()
+        }
+    }
+}
