@@ -11,7 +11,6 @@ public typealias GatewayRequestContext = BasicRequestContext
 public func buildRouter(
     configuration: GatehouseConfiguration,
     components: GatewayComponents,
-    loginStates: LoginStateStore = LoginStateStore(),
     now: @escaping @Sendable () -> Date = Date.init,
     logger: Logger
 ) -> Router<GatewayRequestContext> {
@@ -20,7 +19,7 @@ public func buildRouter(
         name: configuration.sessions.cookieName,
         secure: configuration.sessions.secureCookies,
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
-        stateMaxAge: Int(loginStates.lifetime)
+        stateMaxAge: Int(components.pendingLogins.lifetime)
     )
     let authenticator = SessionAuthenticator(sessions: sessions, provider: components.provider, cookies: cookies, logger: logger)
 
@@ -32,7 +31,7 @@ public func buildRouter(
     LoginController(
         provider: components.provider,
         sessions: sessions,
-        loginStates: loginStates,
+        loginStates: components.pendingLogins,
         cookies: cookies,
         publicURL: configuration.publicURL,
         afterLogin: configuration.redirects.afterLogin,

@@ -7,6 +7,8 @@ import ServiceLifecycle
 public struct GatewayComponents: Sendable {
     public var provider: any IdentityProvider
     public var store: any SessionStore
+    /// Where logins in flight wait for their callback: memory for one gateway, the database for several.
+    public var pendingLogins: any PendingLoginStore
     /// The mock provider's directory, when the provider is the in-process mock; its hosted page is
     /// then served by the gateway under ``MockProviderMount/pathPrefix``.
     public var mockDirectory: MockDirectory?
@@ -18,12 +20,14 @@ public struct GatewayComponents: Sendable {
     public init(
         provider: any IdentityProvider,
         store: any SessionStore,
+        pendingLogins: any PendingLoginStore = MemoryPendingLoginStore(),
         mockDirectory: MockDirectory? = nil,
         services: [any Service] = [],
         preparations: [@Sendable () async throws -> Void] = []
     ) {
         self.provider = provider
         self.store = store
+        self.pendingLogins = pendingLogins
         self.mockDirectory = mockDirectory
         self.services = services
         self.preparations = preparations
@@ -36,6 +40,7 @@ public struct GatewayComponents: Sendable {
         var preparations: [@Sendable () async throws -> Void] = []
         // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
         let store: any SessionStore
+        var pendingLogins: any PendingLoginStore = MemoryPendingLoginStore()
         switch configuration.sessions.store {
         case .memory:
             store = MemorySessionStore()
@@ -52,9 +57,14 @@ public struct GatewayComponents: Sendable {
             }
             let client = try PostgresSessionStore.makeClient(url: url, logger: logger)
             let postgres = PostgresSessionStore(client: client, sealer: try SessionSealer(keyBytes: key), logger: logger)
+            let logins = PostgresPendingLoginStore(client: client, logger: logger)
             services.append(client)
-            preparations.append { try await postgres.migrate() }
+            preparations.append {
+                try await postgres.migrate()
+                try await logins.migrate()
+            }
             store = postgres
+            pendingLogins = logins
         }
 
         let settings = configuration.provider
@@ -67,12 +77,19 @@ public struct GatewayComponents: Sendable {
                 configuration: .init(hostedPageURL: settings.hostedPageURL, apiURL: settings.apiURL, apiKey: settings.apiKey, timeout: timeout),
                 client: client
             )
-            return GatewayComponents(provider: provider, store: store, services: services, preparations: preparations)
+            return GatewayComponents(provider: provider, store: store, pendingLogins: pendingLogins, services: services, preparations: preparations)
         case .mock:
             logger.warning("provider.type is mock: anyone can sign in as any fixture user. Never use this in production.")
             let directory = MockDirectory(users: mockUsers)
             let provider = MockIdentityProvider(directory: directory, hostedPageURL: settings.hostedPageURL, apiKey: settings.apiKey)
-            return GatewayComponents(provider: provider, store: store, mockDirectory: directory, services: services, preparations: preparations)
+            return GatewayComponents(
+                provider: provider,
+                store: store,
+                pendingLogins: pendingLogins,
+                mockDirectory: directory,
+                services: services,
+                preparations: preparations
+            )
         }
     }
 }

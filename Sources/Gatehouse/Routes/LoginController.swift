@@ -5,7 +5,7 @@ import Logging
 struct LoginController<Context: RequestContext>: Sendable {
     let provider: any IdentityProvider
     let sessions: SessionManager
-    let loginStates: LoginStateStore
+    let loginStates: any PendingLoginStore
     let cookies: SessionCookies
     let publicURL: String
     let afterLogin: RedirectTarget
@@ -22,7 +22,13 @@ struct LoginController<Context: RequestContext>: Sendable {
     /// Sends the browser to the hosted page with a fresh single-use state, also set as a cookie.
     func begin(_ action: HostedPageAction, _ request: Request) async -> Response {
         let next = request.uri.queryParameters.get("next").flatMap(RedirectTarget.init(validating:))
-        let login = await loginStates.begin(next: next?.path)
+        let login: PendingLogin
+        do {
+            login = try await loginStates.begin(next: next?.path)
+        } catch {
+            logger.error("The login-state store failed while starting a login", metadata: ["error.type": "\(type(of: error))"])
+            return ErrorPageMiddleware<Context>.render(.storeUnavailable, for: request)
+        }
         let returnURL = "\(publicURL)\(SessionCookies.callbackPath)/\(login.state)"
         var response = Responses.seeOther(provider.hostedPageURL(action: action, returnURL: returnURL))
         response.setCookie(cookies.state(login.state))
@@ -45,10 +51,19 @@ struct LoginController<Context: RequestContext>: Sendable {
     }
 
     private func completeLogin(_ request: Request, state: String) async -> Result<(SessionID, RedirectTarget), GatewayError> {
-        guard let cookieState = cookies.state(in: request), LoginStateStore.statesMatch(state, cookieState),
-            let pending = await loginStates.complete(state: state)
-        else {
-            logger.info("Login callback refused: state missing, mismatched, used or expired")
+        guard let cookieState = cookies.state(in: request), PendingLogin.statesMatch(state, cookieState) else {
+            logger.info("Login callback refused: the state does not match the browser's state cookie")
+            return .failure(.stateMismatch)
+        }
+        let completed: PendingLogin?
+        do {
+            completed = try await loginStates.complete(state: state)
+        } catch {
+            logger.error("The login-state store failed while completing a login", metadata: ["error.type": "\(type(of: error))"])
+            return .failure(.storeUnavailable)
+        }
+        guard let pending = completed else {
+            logger.info("Login callback refused: the state was already used or has expired")
             return .failure(.stateMismatch)
         }
         let tokens = request.uri.queryParameters.getAll("token")

@@ -50,15 +50,21 @@ final class GatewayHTTPClient: Sendable {
         return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
 
-    /// Logs in on the gateway at `base` through the mock `directory`; returns the session cookie's value.
-    func logIn(at base: String, directory: MockDirectory, as userID: String = TestFixtures.adaID) async throws -> (session: String, token: AccessToken) {
+    /// Logs in on the gateway at `base` through the mock `directory`, the provider sending the browser
+    /// back to `callbackBase` (another instance, say); returns the session cookie's value.
+    func logIn(
+        at base: String,
+        callbackAt callbackBase: String? = nil,
+        directory: MockDirectory,
+        as userID: String = TestFixtures.adaID
+    ) async throws -> (session: String, token: AccessToken) {
         let login = try await send(.GET, "\(base)/login")
         #expect(login.status == 303)
         let state = try #require(login.cookie("gatehouse_session_state"))
         let location = try #require(login.headers.first(name: "Location").flatMap(URLComponents.init(string:)))
         let returnURL = try #require(location.queryItems?.first { $0.name == "return_url" }?.value.flatMap(URLComponents.init(string:)))
         let token = try #require(await directory.issueToken(forUserID: userID))
-        let callback = try await send(.GET, "\(base)\(returnURL.path)?token=\(token.value)", cookies: ["gatehouse_session_state": state])
+        let callback = try await send(.GET, "\(callbackBase ?? base)\(returnURL.path)?token=\(token.value)", cookies: ["gatehouse_session_state": state])
         #expect(callback.status == 303)
         return (try #require(callback.cookie("gatehouse_session")), token)
     }

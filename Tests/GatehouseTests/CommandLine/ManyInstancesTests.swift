@@ -33,7 +33,7 @@ struct ManyInstancesTests {
     }
 
     @Test(
-        "two instances on one PostgreSQL database: log in on A, use B, log out on B, dead on A; a rejected token is rejected by both; kill -9 loses nothing",
+        "two instances on one PostgreSQL database: login begun on A completes on B, dashboard on B, log out on B, dead on A; a rejected token is rejected by both; kill -9 loses nothing",
         .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
     )
     func sharedSessions() async throws {
@@ -42,7 +42,8 @@ struct ManyInstancesTests {
         try await withMockProvider { idpURL, directory in
             let config = try writeConfig(
                 idpURL: idpURL,
-                sessions: #"{"store": "postgres", "postgresURL": "env:GATEHOUSE_TEST_POSTGRES_URL", "encryptionKey": "\#(key)", "secureCookies": false, "revalidateAfterSeconds": 0}"#
+                sessions:
+                    #"{"store": "postgres", "postgresURL": "env:GATEHOUSE_TEST_POSTGRES_URL", "encryptionKey": "\#(key)", "secureCookies": false, "revalidateAfterSeconds": 0}"#
             )
             let environment = ["GATEHOUSE_TEST_POSTGRES_URL": postgresURL]
             // Started together: schema creation must not race.
@@ -52,7 +53,8 @@ struct ManyInstancesTests {
             let instanceB = "http://127.0.0.1:\(try await b.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
             let http = GatewayHTTPClient()
 
-            let (session, _) = try await http.logIn(at: instanceA, directory: directory)
+            // The login begins on A and its callback lands on B, as behind a load balancer.
+            let (session, _) = try await http.logIn(at: instanceA, callbackAt: instanceB, directory: directory)
             let onB = try await http.send(.GET, "\(instanceB)/dashboard", cookies: ["gatehouse_session": session])
             #expect(onB.status == 200)
             #expect(onB.json?["user"]?["id"] == .string(TestFixtures.adaID))

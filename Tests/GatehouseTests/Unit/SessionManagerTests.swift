@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import Gatehouse
@@ -87,30 +88,66 @@ struct SessionManagerTests {
     }
 }
 
-@Suite("Login states")
-struct LoginStateStoreTests {
-    @Test("a state is usable once, carries next, and is 256 random bits")
-    func singleUse() async {
-        let states = LoginStateStore()
-        let login = await states.begin(next: "/reports")
-        #expect(Base64URL.decode(login.state)?.count == 32)
-        #expect(await states.complete(state: login.state)?.next == "/reports")
-        #expect(await states.complete(state: login.state) == nil)
-        #expect(await states.complete(state: "unknown") == nil)
+@Suite("Logins in flight", .timeLimit(.minutes(1)))
+struct PendingLoginStoreTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case memory, postgres
+        var testDescription: String { rawValue }
+        static var available: [Kind] { PostgresTestDatabase.enabled ? allCases : [.memory] }
     }
 
-    @Test("an expired state is refused")
-    func expiry() async {
+    /// Runs `body` with a fresh store of `kind` whose clock is `clock`.
+    func withStore(_ kind: Kind, clock: ManualClock = ManualClock(), _ body: (any PendingLoginStore) async throws -> Void) async throws {
+        switch kind {
+        case .memory:
+            try await body(MemoryPendingLoginStore(lifetime: 600, now: clock.function))
+        case .postgres:
+            try await PostgresTestDatabase.withIsolatedClient { client in
+                let store = PostgresPendingLoginStore(client: client, lifetime: 600, now: clock.function, logger: Logger(label: "test"))
+                try await store.migrate()
+                try await body(store)
+            }
+        }
+    }
+
+    @Test("a state is usable once, carries next, and is 256 random bits", arguments: Kind.available)
+    func singleUse(_ kind: Kind) async throws {
+        try await withStore(kind) { states in
+            let login = try await states.begin(next: "/reports")
+            #expect(Base64URL.decode(login.state)?.count == 32)
+            #expect(try await states.complete(state: login.state)?.next == "/reports")
+            #expect(try await states.complete(state: login.state) == nil)
+            #expect(try await states.complete(state: "unknown") == nil)
+            let bare = try await states.begin(next: nil)
+            #expect(try await states.complete(state: bare.state)?.next == nil)
+        }
+    }
+
+    @Test("an expired state is refused", arguments: Kind.available)
+    func expiry(_ kind: Kind) async throws {
         let clock = ManualClock()
-        let states = LoginStateStore(lifetime: 600, now: clock.function)
-        let login = await states.begin(next: nil)
-        clock.advance(by: 601)
-        #expect(await states.complete(state: login.state) == nil)
+        try await withStore(kind, clock: clock) { states in
+            let login = try await states.begin(next: nil)
+            clock.advance(by: 601)
+            #expect(try await states.complete(state: login.state) == nil)
+        }
     }
 
-    @Test("a flood of logins is capped: the oldest are forgotten, memory stays bounded")
+    @Test("two callbacks racing for one state: exactly one wins", arguments: Kind.available)
+    func race(_ kind: Kind) async throws {
+        try await withStore(kind) { states in
+            let login = try await states.begin(next: "/x")
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { try await states.complete(state: login.state) != nil } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(winners == 1)
+        }
+    }
+
+    @Test("a flood of logins is capped in memory: the oldest are forgotten")
     func capacity() async {
-        let states = LoginStateStore(capacity: 100)
+        let states = MemoryPendingLoginStore(capacity: 100)
         let first = await states.begin(next: nil)
         var last = first
         for _ in 0..<1000 { last = await states.begin(next: nil) }
@@ -121,9 +158,9 @@ struct LoginStateStoreTests {
 
     @Test("state comparison is exact")
     func comparison() {
-        #expect(LoginStateStore.statesMatch("abc", "abc"))
-        #expect(!LoginStateStore.statesMatch("abc", "abd"))
-        #expect(!LoginStateStore.statesMatch("abc", "abcd"))
-        #expect(!LoginStateStore.statesMatch("", "a"))
+        #expect(PendingLogin.statesMatch("abc", "abc"))
+        #expect(!PendingLogin.statesMatch("abc", "abd"))
+        #expect(!PendingLogin.statesMatch("abc", "abcd"))
+        #expect(!PendingLogin.statesMatch("", "a"))
     }
 }
