@@ -12,12 +12,15 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as GatewayError {
-            return Self.render(error, for: request)
+            return ErrorResponse.make(error, for: request)
         } catch let error as any HTTPResponseError {
-            return Self.render(Self.gatewayError(for: error), for: request)
+            return ErrorResponse.make(Self.gatewayError(for: error), for: request)
         } catch {
             context.logger.error("Unhandled error", metadata: ["error.type": "\(type(of: error))", "path": "\(request.uri.path)"])
-            return Self.render(GatewayError(.internalServerError, code: "internal_error", message: "Something went wrong inside the gateway."), for: request)
+            return ErrorResponse.make(
+                GatewayError(.internalServerError, code: "internal_error", message: "Something went wrong inside the gateway."),
+                for: request
+            )
         }
     }
 
@@ -32,35 +35,5 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             GatewayError(error.status, code: "http_\(error.status.code)", message: error.status.reasonPhrase)
         }
-    }
-
-    static func render(_ error: GatewayError, for request: Request) -> Response {
-        var headers = error.headers
-        headers[.cacheControl] = "no-store"
-        if ClientPreference.wantsHTML(request.headers) {
-            let page = HTMLPage(
-                title: error.status.reasonPhrase,
-                body: """
-                    <h1>\(HTMLPage.escape(error.status.reasonPhrase))</h1>
-                    <p>\(HTMLPage.escape(error.message))</p>
-                    <p><a href="/login">Sign in</a></p>
-                    """
-            )
-            return page.response(status: error.status, headers: headers)
-        }
-        return JSONResponse.make(status: error.status, headers: headers, ["error": .string(error.code), "message": .string(error.message)])
-    }
-}
-
-/// JSON bodies for Gatehouse's answers.
-enum JSONResponse {
-    static func make(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], _ object: [String: JSONValue]) -> Response {
-        make(status: status, headers: headers, encoded: JSONValue.object(object).encoded())
-    }
-
-    static func make(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], encoded: Data) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded)))
     }
 }

@@ -16,7 +16,7 @@ struct HealthController<Context: RequestContext>: Sendable {
                 return JSONResponse.make(headers: [.cacheControl: "no-store"], ["status": .string("ready")])
             } catch {
                 logger.warning("Readiness check failed: the session store does not answer", metadata: ["error.type": "\(type(of: error))"])
-                return ErrorPageMiddleware<Context>.render(
+                return ErrorResponse.make(
                     GatewayError(.serviceUnavailable, code: "not_ready", message: "The session store does not answer."),
                     for: request
                 )

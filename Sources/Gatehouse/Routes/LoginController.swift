@@ -27,7 +27,7 @@ struct LoginController<Context: RequestContext>: Sendable {
             login = try await loginStates.begin(next: next?.path)
         } catch {
             logger.error("The login-state store failed while starting a login", metadata: ["error.type": "\(type(of: error))"])
-            return ErrorPageMiddleware<Context>.render(.storeUnavailable, for: request)
+            return ErrorResponse.make(.storeUnavailable, for: request)
         }
         let returnURL = "\(publicURL)\(SessionCookies.callbackPath)/\(login.state)"
         var response = Responses.seeOther(provider.hostedPageURL(action: action, returnURL: returnURL))
@@ -43,7 +43,7 @@ struct LoginController<Context: RequestContext>: Sendable {
             response = Responses.seeOther(target.locationHeaderValue)
             response.setCookie(cookies.session(id))
         case .failure(let error):
-            response = ErrorPageMiddleware<Context>.render(error, for: request)
+            response = ErrorResponse.make(error, for: request)
         }
         // The state is spent either way.
         response.setCookie(cookies.expiredState())

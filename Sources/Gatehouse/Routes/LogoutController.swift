@@ -39,7 +39,7 @@ struct LogoutController<Context: RequestContext>: Sendable {
 
         var response: Response
         if let localError {
-            response = ErrorPageMiddleware<Context>.render(localError, for: request)
+            response = ErrorResponse.make(localError, for: request)
         } else if ClientPreference.wantsHTML(request.headers) {
             response = Responses.seeOther(afterLogout.locationHeaderValue)
         } else {

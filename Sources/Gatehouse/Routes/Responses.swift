@@ -17,7 +17,7 @@ enum Responses {
             let query = next.map { "?next=" + Self.encodeQueryValue($0) } ?? ""
             response = seeOther(loginPath + query)
         } else {
-            response = ErrorPageMiddleware<BasicRequestContext>.render(.notAuthenticated, for: request)
+            response = ErrorResponse.make(.notAuthenticated, for: request)
         }
         if let cookie { response.setCookie(cookie) }
         return response

@@ -1,0 +1,23 @@
+import HTTPTypes
+import Hummingbird
+
+/// The contract's error answer: `{"error": CODE, "message": TEXT}`, or a short HTML page with the
+/// same text and a link to `/login` when the request accepts `text/html`. Never cached.
+enum ErrorResponse {
+    static func make(_ error: GatewayError, for request: Request) -> Response {
+        var headers = error.headers
+        headers[.cacheControl] = "no-store"
+        if ClientPreference.wantsHTML(request.headers) {
+            let page = HTMLPage(
+                title: error.status.reasonPhrase,
+                body: """
+                    <h1>\(HTMLPage.escape(error.status.reasonPhrase))</h1>
+                    <p>\(HTMLPage.escape(error.message))</p>
+                    <p><a href="/login">Sign in</a></p>
+                    """
+            )
+            return page.response(status: error.status, headers: headers)
+        }
+        return JSONResponse.make(status: error.status, headers: headers, ["error": .string(error.code), "message": .string(error.message)])
+    }
+}
