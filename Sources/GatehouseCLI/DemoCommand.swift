@@ -21,7 +21,7 @@ struct DemoCommand: AsyncParsableCommand {
     var idpPort: Int = 8090
 
     @Option(help: "The fixture users file.")
-    var fixtures: String = FixtureUsers.defaultPath
+    var fixtures: String = FixtureUsers.locateDefault()
 
     @OptionGroup var logging: LoggingOptions
 

@@ -17,7 +17,7 @@ struct MockIdPCommand: AsyncParsableCommand {
     var host: String = "127.0.0.1"
 
     @Option(help: "The fixture users file.")
-    var fixtures: String = FixtureUsers.defaultPath
+    var fixtures: String = FixtureUsers.locateDefault()
 
     @Option(help: "Insist on this API key (by default any non-empty key is accepted).")
     var apiKey: String?

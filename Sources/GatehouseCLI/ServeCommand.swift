@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     @Option(help: "Fixture users for provider.type mock.")
-    var fixtures: String = FixtureUsers.defaultPath
+    var fixtures: String = FixtureUsers.locateDefault()
 
     @OptionGroup var logging: LoggingOptions
 

@@ -6,6 +6,20 @@ public enum FixtureUsers {
     /// The fixture file used when none is named, relative to the repository root.
     public static let defaultPath = "Fixtures/users.json"
 
+    /// Where the default fixture file is: in the working directory, else in the repository the running
+    /// binary was built in (found by walking up from the executable), so `gatehouse demo` works from
+    /// any directory.
+    public static func locateDefault(executable: String = CommandLine.arguments.first ?? "") -> String {
+        if FileManager.default.fileExists(atPath: defaultPath) { return defaultPath }
+        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" && !directory.path.isEmpty {
+            let candidate = directory.appendingPathComponent(defaultPath).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return defaultPath
+    }
+
     /// Why a fixture file cannot be used.
     public struct Problem: Error, CustomStringConvertible {
         public let description: String

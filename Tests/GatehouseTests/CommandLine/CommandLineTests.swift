@@ -69,6 +69,22 @@ struct CommandLineTests {
         #expect(permissions == 0o600, "the generated session key file is private")
     }
 
+    @Test("mock-idp runs from any directory, finding the repository's fixture users")
+    func mockProviderElsewhere() async throws {
+        let elsewhere = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let process = try GatehouseProcess(["mock-idp", "--port", "0"], directory: elsewhere)
+        let port = try await process.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#)
+        let page = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/auth.aspx?action=login&return_url=http%3A%2F%2F127.0.0.1%2Fx"),
+            timeout: .seconds(10)
+        )
+        #expect(page.status.code == 200)
+        let body = try await page.body.collect(upTo: 1 << 20)
+        #expect(String(buffer: body).contains("Grace Hopper"))
+        #expect(await process.stop() == 0)
+    }
+
     @Test("demo starts both servers with zero configuration, prints the URL and the fixture logins")
     func demo() async throws {
         let base = Int.random(in: 20_000..<40_000)

@@ -38,7 +38,7 @@ final class GatehouseProcess: @unchecked Sendable {
     private let continuation: AsyncStream<String>.Continuation
     private let exits: AsyncStream<Int32>
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
         (lines, continuation) = AsyncStream.makeStream(of: String.self)
         let (exits, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
         self.exits = exits
@@ -48,7 +48,7 @@ final class GatehouseProcess: @unchecked Sendable {
         }
         process.executableURL = try Self.executable
         process.arguments = arguments
-        process.currentDirectoryURL = Self.repositoryRoot
+        process.currentDirectoryURL = directory ?? Self.repositoryRoot
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
