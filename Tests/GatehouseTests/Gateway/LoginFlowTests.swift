@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import NIOCore
+import PostgresNIO
 import Testing
 
 @testable import Gatehouse
@@ -198,6 +200,37 @@ struct LoginFlowTests {
             #expect(try await browser.get("/healthz").status == .ok)
             harness.store.setDown(false)
             #expect(try await browser.get("/readyz").status == .ok)
+        }
+    }
+
+    @Test("a PostgreSQL server that is down: /readyz is 503, login is 503, the gateway keeps serving")
+    func postgresDown() async throws {
+        var configuration = try PostgresSessionStore.makeClientConfiguration(url: "postgres://nobody:x@127.0.0.1:9/none?sslmode=disable")
+        configuration.options.connectTimeout = .milliseconds(300)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test.postgres"))
+        let sealer = try SessionSealer(keyBytes: Data(repeating: 3, count: 32))
+        let store = PostgresSessionStore(client: client, sealer: sealer, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
+        let logins = PostgresPendingLoginStore(client: client, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
+        let directory = MockDirectory(users: TestFixtures.users)
+        let settings = TestFixtures.configuration()
+        let components = GatewayComponents(
+            provider: MockIdentityProvider(directory: directory, hostedPageURL: settings.provider.hostedPageURL),
+            store: store,
+            pendingLogins: logins,
+            services: [client]
+        )
+        let app = try await buildApplication(configuration: settings, components: components, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            var browser = Browser(client)
+            let ready = try await browser.get("/readyz")
+            #expect(ready.status == .serviceUnavailable)
+            #expect(ready.json?["error"] == .string("not_ready"))
+            let login = try await browser.get("/login")
+            #expect(login.status == .serviceUnavailable)
+            #expect(login.json?["error"] == .string("session_store_unavailable"))
+            browser.jar["gatehouse_session"] = SessionID.generate().cookieValue
+            #expect(try await browser.get("/dashboard").status == .serviceUnavailable)
+            #expect(try await browser.get("/healthz").status == .ok)
         }
     }
 }

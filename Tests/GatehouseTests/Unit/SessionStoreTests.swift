@@ -102,6 +102,37 @@ struct SessionStoreTests {
         }
     }
 
+    @Test("through SessionManager: idle and absolute expiry delete the session; a new login rotates the id", arguments: Kind.available)
+    func managedLifecycle(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let clock = ManualClock()
+            let sessions = SessionManager(store: store, configuration: .init(idleTimeout: 600, absoluteTimeout: 1000), now: clock.function)
+            let profile = Self.profile
+
+            let (idle, _) = try await sessions.start(token: AccessToken("t1"), profile: profile)
+            clock.advance(by: 599)
+            #expect(try await sessions.session(for: idle) != nil)
+            clock.advance(by: 600)
+            #expect(try await sessions.session(for: idle) == nil)
+            #expect(try await store.session(for: idle.storageKey) == nil, "an expired session is deleted on read")
+
+            let (busy, _) = try await sessions.start(token: AccessToken("t2"), profile: profile)
+            for _ in 0..<3 {
+                clock.advance(by: 300)
+                #expect(try await sessions.session(for: busy) != nil)
+            }
+            clock.advance(by: 100)
+            #expect(try await sessions.session(for: busy) == nil, "the absolute timeout ends even a busy session")
+
+            let (first, _) = try await sessions.start(token: AccessToken("t3"), profile: profile)
+            try await sessions.end(first.storageKey)
+            let (second, _) = try await sessions.start(token: AccessToken("t3"), profile: profile)
+            #expect(first != second)
+            #expect(try await sessions.session(for: first) == nil)
+            #expect(try await sessions.session(for: second) != nil)
+        }
+    }
+
     @Test("concurrent writers on one session leave it whole, with the latest activity", arguments: Kind.available)
     func concurrentWriters(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
