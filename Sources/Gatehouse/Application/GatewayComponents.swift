@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import PostgresNIO
 import ServiceLifecycle
 
 /// The pluggable parts of a gateway, chosen from the configuration in one place.
@@ -59,9 +60,17 @@ public struct GatewayComponents: Sendable {
             let postgres = PostgresSessionStore(client: client, sealer: try SessionSealer(keyBytes: key), logger: logger)
             let logins = PostgresPendingLoginStore(client: client, logger: logger)
             services.append(client)
+            let server = (try? PostgresSessionStore.makeClientConfiguration(url: url)).map { "\($0.host ?? "?"):\($0.port ?? 5432)" } ?? "?"
             preparations.append {
-                try await postgres.migrate()
-                try await logins.migrate()
+                do {
+                    try await postgres.migrate()
+                    try await logins.migrate()
+                } catch {
+                    throw StartupError(
+                        description: "the PostgreSQL session store at \(server) could not be prepared (\(type(of: error))): "
+                            + "check that the server is up, that sessions.postgresURL is right, and that its user may create tables"
+                    )
+                }
             }
             store = postgres
             pendingLogins = logins
@@ -92,4 +101,9 @@ public struct GatewayComponents: Sendable {
             )
         }
     }
+}
+
+/// Why the gateway could not start; says what to check, never a secret.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -72,23 +72,26 @@ public final class PostgresSessionStore: SessionStore {
     /// Creates the table and indexes if they are missing; safe when several instances start at once.
     public func migrate() async throws {
         let (client, logger) = (self.client, self.logger)
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
-            try await connection.query(
-                """
-                CREATE TABLE IF NOT EXISTS gatehouse_sessions (
-                    key BYTEA PRIMARY KEY,
-                    sealed_token BYTEA NOT NULL,
-                    sealed_profile BYTEA NOT NULL,
-                    created_at DOUBLE PRECISION NOT NULL,
-                    last_seen_at DOUBLE PRECISION NOT NULL,
-                    validated_at DOUBLE PRECISION NOT NULL
+        // Without a deadline, a database that is down would hold the start-up for ever.
+        try await withDeadline(.now + operationTimeout * 2) {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS gatehouse_sessions (
+                        key BYTEA PRIMARY KEY,
+                        sealed_token BYTEA NOT NULL,
+                        sealed_profile BYTEA NOT NULL,
+                        created_at DOUBLE PRECISION NOT NULL,
+                        last_seen_at DOUBLE PRECISION NOT NULL,
+                        validated_at DOUBLE PRECISION NOT NULL
+                    )
+                    """,
+                    logger: logger
                 )
-                """,
-                logger: logger
-            )
-            try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)", logger: logger)
-            try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)", logger: logger)
+                try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)", logger: logger)
+                try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)", logger: logger)
+            }
         }
     }
 

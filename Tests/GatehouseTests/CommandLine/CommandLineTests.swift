@@ -51,6 +51,19 @@ struct CommandLineTests {
         #expect(!noEnv.printed.contains("listening"))
     }
 
+    @Test("serve exits non-zero with a clear message, not a hang, when its PostgreSQL is down; the password is never printed")
+    func serveWithPostgresDown() async throws {
+        let key = Data(repeating: 1, count: 32).base64EncodedString()
+        let config = try writeConfig(
+            #"{"provider": {"type": "mock"}, "sessions": {"store": "postgres", "postgresURL": "postgres://u:s3cretpw@127.0.0.1:9/db?sslmode=disable", "encryptionKey": "\#(key)"}}"#
+        )
+        let process = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"])
+        #expect(await process.exitStatus() != 0)
+        #expect(process.printed.contains("PostgreSQL session store at 127.0.0.1:9 could not be prepared"))
+        #expect(!process.printed.contains("s3cretpw"))
+        #expect(!process.printed.contains("listening"))
+    }
+
     @Test("serve starts from a config, answers /healthz, and exits 0 on SIGTERM")
     func serveRunsAndStops() async throws {
         let directory = try TestFixtures.temporaryDirectory()
