@@ -21,7 +21,7 @@ struct LoginController<Context: RequestContext>: Sendable {
 
     /// Sends the browser to the hosted page with a fresh single-use state, also set as a cookie.
     func begin(_ action: HostedPageAction, _ request: Request) async -> Response {
-        let next = request.uri.queryParameters.get("next").flatMap(RedirectTarget.init(validating:))
+        let next = RedirectTarget.fromQuery(request.uri.query)
         let login: PendingLogin
         do {
             login = try await loginStates.begin(next: next?.path)

@@ -20,19 +20,35 @@ struct SessionCookies: Sendable {
 
     // MARK: - Reading
 
-    /// The session id the request carries, if it carries one of the right shape.
+    /// The session id the request carries, if it carries exactly one, of the right shape.
+    /// Two session cookies (`name=a; name=b`) are ambiguous, so they count as none.
     func sessionID(in request: Request) -> SessionID? {
-        request.cookies[name].flatMap { SessionID(cookieValue: $0.value) }
+        let found = Self.values(of: name, in: request)
+        guard found.count == 1 else { return nil }
+        return SessionID(cookieValue: found[0])
     }
 
     /// Whether the request carries a session cookie at all, valid or not.
     func hasSessionCookie(_ request: Request) -> Bool {
-        request.cookies[name] != nil
+        !Self.values(of: name, in: request).isEmpty
     }
 
-    /// The login state the request's state cookie holds.
+    /// The login state the request's state cookie holds, when it holds exactly one.
     func state(in request: Request) -> String? {
-        request.cookies[stateName]?.value
+        let found = Self.values(of: stateName, in: request)
+        return found.count == 1 ? String(found[0]) : nil
+    }
+
+    /// Every value sent for cookie `name`, across all `Cookie` headers. Hummingbird's accessor
+    /// returns only the first, which would let a duplicate decide which session is used.
+    private static func values(of name: String, in request: Request) -> [Substring] {
+        request.headers[values: .cookie].flatMap { header in
+            header.split(separator: ";").compactMap { pair -> Substring? in
+                let trimmed = pair.drop { $0 == " " }
+                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == Substring(name) else { return nil }
+                return trimmed[trimmed.index(after: equals)...]
+            }
+        }
     }
 
     // MARK: - Writing

@@ -40,6 +40,29 @@ struct SessionRoutesTests {
         }
     }
 
+    @Test("a duplicated session cookie is no session, even when one copy is valid")
+    func duplicatedCookies() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let valid = try #require(browser.jar["gatehouse_session"])
+            #expect(try await browser.get("/dashboard").status == .ok)
+            let other = SessionID.generate().cookieValue
+            for header in [
+                "gatehouse_session=\(valid); gatehouse_session=\(other)", "gatehouse_session=\(other); gatehouse_session=\(valid)",
+                "gatehouse_session=\(valid); gatehouse_session=\(valid)",
+            ] {
+                let response = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: header], body: nil)
+                #expect(response.status == .unauthorized, "\(header.prefix(60))")
+            }
+            var split = HTTPFields()
+            split.append(HTTPField(name: .cookie, value: "gatehouse_session=\(valid)"))
+            split.append(HTTPField(name: .cookie, value: "gatehouse_session=\(other)"))
+            #expect(try await client.execute(uri: "/dashboard", method: .get, headers: split, body: nil).status == .unauthorized)
+        }
+    }
+
     @Test("with revalidation cached, the provider is asked once; with 0, on every request")
     func revalidationInterval() async throws {
         for (interval, expectedFetches) in [(30.0, 1), (0.0, 4)] {

@@ -9,11 +9,11 @@ struct RedirectTargetTests {
         "/\\evil.example", "\\\\evil.example", "/\\/evil.example", "/path\\x", "javascript:alert(1)", "data:text/html,x",
         " /dashboard", "/dash board", "/dash\tboard", "/\t/evil.example", "/dash\r\nSet-Cookie: x=y", "/\n/evil.example",
         "/\u{0}x", "/\u{0B}x", "/\u{7F}x", "/\u{85}x", "/\u{A0}x", "/\u{2028}x", "/\u{200B}x", "/\u{FEFF}x",
-        "\u{FF0F}\u{FF0F}evil.example", "/" + String(repeating: "a", count: 2048),
+        "\u{FF0F}\u{FF0F}evil.example", "/\u{FF0F}evil.example", "/caf\u{E9}", "/" + String(repeating: "a", count: 2048),
     ]
     static let legitimate = [
         "/", "/dashboard", "/dashboard/", "/a/b/c?x=1&y=2", "/reports#section", "/%2F%2Fevil.example",
-        "/%5Cevil.example", "/caf\u{E9}", "/search?q=a%20b", "/@user", "/.well-known/x", "/a:b",
+        "/%5Cevil.example", "/caf%C3%A9", "/search?q=a%20b", "/@user", "/.well-known/x", "/a:b",
     ]
 
     @Test("hostile targets are refused", arguments: hostile)
@@ -34,8 +34,15 @@ struct RedirectTargetTests {
         #expect(RedirectTarget.resolve("/reports", fallback: fallback).path == "/reports")
     }
 
-    @Test("the Location form percent-encodes non-ASCII and leaves ASCII alone")
-    func locationHeader() {
-        #expect(RedirectTarget(validating: "/caf\u{E9}?a=b")?.locationHeaderValue == "/caf%C3%A9?a=b")
+    @Test("query values get exactly one strict decode; repeated or undecodable values are refused")
+    func queryValues() {
+        #expect(RedirectTarget(queryValue: "%2Fdashboard")?.path == "/dashboard")
+        #expect(RedirectTarget(queryValue: "/%252F%252Fevil.example")?.path == "/%2F%2Fevil.example")
+        #expect(RedirectTarget(queryValue: "%2F%2Fevil.example") == nil)
+        #expect(RedirectTarget(queryValue: "/%C0%AF%C0%AFevil.example") == nil, "not UTF-8 after decoding")
+        #expect(RedirectTarget.fromQuery("a=1&next=%2Freports&b=2")?.path == "/reports")
+        #expect(RedirectTarget.fromQuery("next=/a&next=/b") == nil, "ambiguous")
+        #expect(RedirectTarget.fromQuery("nextx=/a") == nil)
+        #expect(RedirectTarget.fromQuery(nil) == nil)
     }
 }
