@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a call to the identity provider failed.
 ///
 /// The cases separate what the gateway must do differently: a rejected token ends a session, a
@@ -56,6 +58,13 @@ public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible
 
     public static func badResponse(code: Int? = nil, reason: String) -> Self {
         .init(.badResponse, code: code, reason: reason)
+    }
+
+    /// A copy whose reason no longer contains `secret`: a provider's own error message is quoted in
+    /// the reason, and a misbehaving provider could echo the token back in it.
+    public func redacting(_ secret: String) -> ProviderError {
+        guard !secret.isEmpty, reason.contains(secret) else { return self }
+        return ProviderError(kind, code: providerCode, reason: reason.replacingOccurrences(of: secret, with: "[redacted]"))
     }
 
     public var description: String {

@@ -95,6 +95,25 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a provider that echoes the token in its error message does not get it into the logs or the answer")
+    func echoedTokenRedacted() async throws {
+        let stack = LiveStack()
+        let secrets = SecretsSeen()
+        try await stack.run { stack in
+            var browser = Browser(stack.gateway)
+            let callback = try await browser.startLogin()
+            let token = try #require(await stack.directory.issueToken(forUserID: TestFixtures.adaID))
+            secrets.add(token.value)
+            let echo = #"{"ErrorCode": 1234, "Message": "bad token \#(token.value)"}"#
+            await stack.directory.setFault(.body(status: 400, contentType: "application/json", text: echo))
+            let response = try await browser.get("\(callback)?token=\(token.value)")
+            #expect(response.status == .badGateway)
+            #expect(!String(buffer: response.body).contains(token.value))
+        }
+        #expect(stack.logs.allText.contains("error 1234"), "the provider's error is logged")
+        for secret in secrets.all { #expect(!stack.logs.allText.contains(secret)) }
+    }
+
     @Test("a redirect from the provider is not followed (with the token) even to a valid answer")
     func redirectNotFollowed() async throws {
         try await LiveStack().run { stack in

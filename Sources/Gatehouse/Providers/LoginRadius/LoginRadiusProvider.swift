@@ -57,13 +57,21 @@ public struct LoginRadiusProvider: IdentityProvider {
     }
 
     public func fetchProfile(for token: AccessToken) async throws -> UserProfile {
-        let answer = try await get("/identity/v2/auth/account", token: token)
-        return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.readableBytesView)
+        do {
+            let answer = try await get("/identity/v2/auth/account", token: token)
+            return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.readableBytesView)
+        } catch {
+            throw error.redacting(token.value)
+        }
     }
 
     public func invalidate(_ token: AccessToken) async throws {
-        let answer = try await get("/identity/v2/auth/access_token/invalidate", token: token)
-        try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body.readableBytesView)
+        do {
+            let answer = try await get("/identity/v2/auth/access_token/invalidate", token: token)
+            try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body.readableBytesView)
+        } catch {
+            throw error.redacting(token.value)
+        }
     }
 
     // MARK: - Transport
