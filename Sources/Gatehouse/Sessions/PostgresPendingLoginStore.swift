@@ -30,24 +30,21 @@ public final class PostgresPendingLoginStore: PendingLoginStore {
 
     /// Creates the table if it is missing; safe when several instances start at once.
     public func migrate() async throws {
-        let (client, logger) = (self.client, self.logger)
-        // Without a deadline, a database that is down would hold the start-up for ever.
-        try await withDeadline(.now + operationTimeout * 2) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSessionStore.migrationLock))", logger: logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS gatehouse_login_states (
-                        state_key BYTEA PRIMARY KEY,
-                        next TEXT,
-                        expires_at DOUBLE PRECISION NOT NULL
-                    )
-                    """,
-                    logger: logger
+        try await PostgresMigration.apply(
+            [
+                """
+                CREATE TABLE IF NOT EXISTS gatehouse_login_states (
+                    state_key BYTEA PRIMARY KEY,
+                    next TEXT,
+                    expires_at DOUBLE PRECISION NOT NULL
                 )
-                try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_login_states_expiry ON gatehouse_login_states (expires_at)", logger: logger)
-            }
-        }
+                """,
+                "CREATE INDEX IF NOT EXISTS gatehouse_login_states_expiry ON gatehouse_login_states (expires_at)",
+            ],
+            client: client,
+            timeout: operationTimeout * 2,
+            logger: logger
+        )
     }
 
     public func begin(next: String?) async throws -> PendingLogin {

@@ -20,9 +20,6 @@ public final class PostgresSessionStore: SessionStore {
     /// itself would wait for a database that is down for ever.
     private let operationTimeout: Duration
 
-    /// An arbitrary, fixed advisory-lock id that serialises schema creation across instances.
-    static let migrationLock: Int64 = 0x6761_7465_686F_7573  // "gatehous"
-
     public init(client: PostgresClient, sealer: SessionSealer, operationTimeout: Duration = .seconds(5), logger: Logger) {
         self.client = client
         self.sealer = sealer
@@ -71,28 +68,25 @@ public final class PostgresSessionStore: SessionStore {
 
     /// Creates the table and indexes if they are missing; safe when several instances start at once.
     public func migrate() async throws {
-        let (client, logger) = (self.client, self.logger)
-        // Without a deadline, a database that is down would hold the start-up for ever.
-        try await withDeadline(.now + operationTimeout * 2) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS gatehouse_sessions (
-                        key BYTEA PRIMARY KEY,
-                        sealed_token BYTEA NOT NULL,
-                        sealed_profile BYTEA NOT NULL,
-                        created_at DOUBLE PRECISION NOT NULL,
-                        last_seen_at DOUBLE PRECISION NOT NULL,
-                        validated_at DOUBLE PRECISION NOT NULL
-                    )
-                    """,
-                    logger: logger
+        try await PostgresMigration.apply(
+            [
+                """
+                CREATE TABLE IF NOT EXISTS gatehouse_sessions (
+                    key BYTEA PRIMARY KEY,
+                    sealed_token BYTEA NOT NULL,
+                    sealed_profile BYTEA NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    last_seen_at DOUBLE PRECISION NOT NULL,
+                    validated_at DOUBLE PRECISION NOT NULL
                 )
-                try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)", logger: logger)
-                try await connection.query("CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)", logger: logger)
-            }
-        }
+                """,
+                "CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)",
+                "CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)",
+            ],
+            client: client,
+            timeout: operationTimeout * 2,
+            logger: logger
+        )
     }
 
     // MARK: - SessionStore
