@@ -6,7 +6,7 @@ import Foundation
 /// problem is refused whole, so the gateway never starts half-configured.
 public enum ConfigurationLoader {
     static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects"]
-    static let listenKeys: Set<String> = ["host", "port"]
+    static let listenKeys: Set<String> = ["host", "port", "idleTimeoutSeconds"]
     static let providerKeys: Set<String> = ["type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds"]
     static let sessionKeys: Set<String> = [
         "store", "sqlitePath", "postgresURL", "cookieName", "secureCookies", "idleTimeoutSeconds",
@@ -81,6 +81,10 @@ public enum ConfigurationLoader {
         }
         if let port = reader.integer("port", in: section, range: 0...65535, fix: "set listen.port to a port number such as 8080") {
             listen.port = port
+        }
+        if let idle = reader.number("idleTimeoutSeconds", in: section, range: 0.1...3600, fix: "set listen.idleTimeoutSeconds to a number of seconds, e.g. 30")
+        {
+            listen.idleTimeoutSeconds = idle
         }
         return listen
     }

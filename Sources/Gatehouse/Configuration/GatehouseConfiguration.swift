@@ -18,14 +18,18 @@ public struct GatehouseConfiguration: Sendable {
         self.redirects = redirects
     }
 
-    /// Where the server listens.
+    /// Where the server listens, and how long a connection may sit without completing a request.
     public struct Listen: Sendable, Equatable {
         public var host: String
         public var port: Int
+        /// Seconds a connection may stay open without a complete request head: idle keep-alive
+        /// connections and clients that dribble their headers are closed after this long.
+        public var idleTimeoutSeconds: Double
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, idleTimeoutSeconds: Double = 30) {
             self.host = host
             self.port = port
+            self.idleTimeoutSeconds = idleTimeoutSeconds
         }
     }
 

@@ -29,6 +29,7 @@ struct LiveStack {
         timeoutSeconds: Double = 1,
         revalidateAfter: TimeInterval = 30,
         apiURL: String? = nil,
+        idleTimeoutSeconds: Double = 30,
         _ body: @escaping @Sendable (Clients) async throws -> Void
     ) async throws {
         let mock = buildMockProviderApplication(directory: directory, port: 0, logger: logs.logger(label: "mock-idp"))
@@ -36,13 +37,14 @@ struct LiveStack {
         let logs = self.logs
         try await mock.test(.live) { idpClient in
             let idpURL = "http://localhost:\(try #require(idpClient.port))"
-            let configuration = TestFixtures.configuration(
+            var configuration = TestFixtures.configuration(
                 revalidateAfter: revalidateAfter,
                 kind: .loginRadius,
                 apiURL: apiURL ?? idpURL,
                 hostedPageURL: idpURL + "/auth.aspx",
                 timeoutSeconds: timeoutSeconds
             )
+            configuration.listen.idleTimeoutSeconds = idleTimeoutSeconds
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
             let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(

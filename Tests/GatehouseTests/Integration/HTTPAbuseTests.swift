@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import Gatehouse
+
+/// Requests no browser sends, over real sockets: the HTTP parser's limits and the idle timeout.
+@Suite("HTTP-level abuse", .timeLimit(.minutes(1)))
+struct HTTPAbuseTests {
+    static func request(_ target: String, headers: [String] = []) -> String {
+        (["GET \(target) HTTP/1.1", "Host: gatehouse.test"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+
+    static let oversized: [(name: String, request: String)] = [
+        ("a 1 MB token", request("/login/callback/abc?token=" + String(repeating: "t", count: 1 << 20))),
+        ("a 9 KiB request line", request("/dashboard?next=/" + String(repeating: "a", count: 9 * 1024))),
+        ("a 20 KiB cookie", request("/dashboard", headers: ["Cookie: gatehouse_session=" + String(repeating: "c", count: 20 * 1024)])),
+        ("40 KiB of headers in 4 KiB pieces", request("/dashboard", headers: (0..<10).map { "X-Filler-\($0): " + String(repeating: "h", count: 4 * 1024) })),
+        ("200 headers", request("/dashboard", headers: (0..<200).map { "X-Many-\($0): 1" })),
+    ]
+
+    @Test("oversized request lines, headers and cookies are refused with 400, no provider call, and the server stays healthy")
+    func oversizedRequests() async throws {
+        try await LiveStack().run { stack in
+            let port = try #require(stack.gateway.port)
+            for (name, request) in Self.oversized {
+                let outcome = try await RawConnection.exchange(port: port, chunks: [request])
+                #expect(outcome.statusCode == 400, "\(name): \(outcome.received.prefix(80))")
+            }
+            #expect(await stack.directory.apiRequestCount == 0)
+            #expect(try await stack.gateway.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    @Test("requests just inside the limits are served")
+    func withinLimits() async throws {
+        try await LiveStack().run { stack in
+            let port = try #require(stack.gateway.port)
+            let longNext = "/login?next=/" + String(repeating: "a", count: 7 * 1024)
+            let outcome = try await RawConnection.exchange(port: port, chunks: [Self.request(longNext, headers: ["Connection: close"])])
+            #expect(outcome.statusCode == 303)
+            let cookie = "Cookie: gatehouse_session=" + String(repeating: "c", count: 4 * 1024)
+            let dashboard = try await RawConnection.exchange(port: port, chunks: [Self.request("/dashboard", headers: [cookie, "Connection: close"])])
+            #expect(dashboard.statusCode == 401, "an unknown session id is no session, not an error")
+        }
+    }
+
+    @Test("a client that dribbles its headers, or says nothing, is disconnected after the idle timeout")
+    func slowClients() async throws {
+        try await LiveStack().run(idleTimeoutSeconds: 0.5) { stack in
+            let port = try #require(stack.gateway.port)
+            // One header byte every 100 ms: the request head would take over a minute to arrive.
+            let dribble = ["GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: "] + Array(repeating: "a", count: 600)
+            let slow = try await RawConnection.exchange(port: port, chunks: dribble, pause: .milliseconds(100))
+            #expect(slow.statusCode == nil, "no answer to a request that never arrived")
+            #expect(slow.closedAfter >= .milliseconds(400) && slow.closedAfter < .seconds(5), "closed after \(slow.closedAfter)")
+
+            let silent = try await RawConnection.exchange(port: port, chunks: [""])
+            #expect(silent.received.isEmpty)
+            #expect(silent.closedAfter < .seconds(5))
+
+            // (The test client's own kept-alive connection has been closed as idle too: use a new one.)
+            let healthy = try await RawConnection.exchange(port: port, chunks: [Self.request("/healthz", headers: ["Connection: close"])])
+            #expect(healthy.statusCode == 200)
+        }
+    }
+}
