@@ -10,4 +10,6 @@ public enum MockFault: Sendable, Equatable {
     case redirect(location: String)
     /// Answer 200 with a JSON body that arrives one byte per `interval`, never fast enough.
     case dripBody(interval: Duration)
+    /// Answer 200 with a JSON body of this many bytes, streamed as fast as the client reads it.
+    case hugeBody(byteCount: Int)
 }

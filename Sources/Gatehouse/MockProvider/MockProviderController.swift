@@ -136,6 +136,21 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+        case .hugeBody(let byteCount):
+            let opening = ByteBuffer(string: #"{"Uid": "huge", "Padding": ""#)
+            let closing = ByteBuffer(string: #""}"#)
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            let body = ResponseBody(contentLength: byteCount) { writer in
+                try await writer.write(opening)
+                var remaining = byteCount - opening.readableBytes - closing.readableBytes
+                while remaining > 0 {
+                    try await writer.write(remaining >= chunk.readableBytes ? chunk : chunk.getSlice(at: 0, length: remaining)!)
+                    remaining -= chunk.readableBytes
+                }
+                try await writer.write(closing)
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
         }
     }
 

@@ -72,6 +72,7 @@ struct EndToEndTests {
 
     static let loginFaultCases: [(MockFault, Int)] = [
         (.status(500), 502),
+        (.status(502), 502),
         (.status(503), 502),
         (.body(status: 200, contentType: "application/json", text: "{not json"), 502),
         (.body(status: 200, contentType: "text/html", text: "<html><body>Maintenance</body></html>"), 502),
@@ -82,7 +83,10 @@ struct EndToEndTests {
         (.body(status: 200, contentType: "application/json", text: #"{"Uid": "u", "Padding": ""# + String(repeating: "x", count: 300_000) + #""}"#), 502),
     ]
 
-    @Test("provider faults at login fail closed with 5xx (or 401 for a rejected token) and make no session", arguments: loginFaultCases)
+    @Test(
+        "provider faults at login fail closed with 5xx (or 401 for a rejected token), make no session, and are not retried",
+        arguments: loginFaultCases
+    )
     func loginFaults(fault: MockFault, status: Int) async throws {
         try await LiveStack().run { stack in
             await stack.directory.setFault(fault)
@@ -92,6 +96,51 @@ struct EndToEndTests {
             #expect(callback.json?["error"]?.stringValue != nil)
             #expect(browser.jar["gatehouse_session"] == nil)
             #expect(await (stack.store as? MemorySessionStore)?.count == 0)
+            #expect(await stack.directory.apiRequestCount == 1, "an answer, even a bad one, is never asked for twice")
+        }
+    }
+
+    @Test("a 20 MB answer is cut off at the body cap: 502 at once, no session")
+    func hugeBody() async throws {
+        try await LiveStack().run(timeoutSeconds: 5) { stack in
+            await stack.directory.setFault(.hugeBody(byteCount: 20_000_000))
+            var browser = Browser(stack.gateway)
+            let started = ContinuousClock.now
+            let callback = try await stack.logIn(&browser)
+            let elapsed = ContinuousClock.now - started
+            #expect(callback.status == .badGateway)
+            #expect(callback.json?["error"] == .string("provider_bad_response"))
+            #expect(elapsed < .seconds(2), "refused at the cap, long before the 5 s deadline (took \(elapsed))")
+            #expect(browser.jar["gatehouse_session"] == nil)
+        }
+    }
+
+    @Test("a connection dropped before any answer is tried once more, and only once")
+    func droppedConnectionRetriedOnce() async throws {
+        let listener = try await HangUpListener.start()
+        try await LiveStack().run(apiURL: "http://127.0.0.1:\(listener.port)") { stack in
+            var browser = Browser(stack.gateway)
+            let callback = try await stack.logIn(&browser)
+            #expect(callback.status == .serviceUnavailable)
+            #expect(callback.json?["error"] == .string("provider_unreachable"))
+            #expect(browser.jar["gatehouse_session"] == nil)
+        }
+        #expect(listener.connectionCount == 2)
+        try await listener.stop()
+    }
+
+    @Test("a provider that never completes the connection hits the connect deadline: 504, no session")
+    func connectTimeout() async throws {
+        let blackhole = try BlackholeListener()
+        try #require(blackhole.dropsNewConnections(), "the kernel completed a connection to a full accept queue")
+        try await LiveStack().run(timeoutSeconds: 0.5, apiURL: "http://127.0.0.1:\(blackhole.port)") { stack in
+            var browser = Browser(stack.gateway)
+            let started = ContinuousClock.now
+            let callback = try await stack.logIn(&browser)
+            let elapsed = ContinuousClock.now - started
+            #expect(callback.status == .gatewayTimeout)
+            #expect(elapsed < .seconds(3), "took \(elapsed)")
+            #expect(browser.jar["gatehouse_session"] == nil)
         }
     }
 

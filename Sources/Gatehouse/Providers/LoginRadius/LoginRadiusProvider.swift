@@ -7,7 +7,8 @@ import NIOHTTP1
 ///
 /// Every call sends the token in an `Authorization: Bearer` header and the API key as `apikey`,
 /// never follows redirects, reads at most ``Configuration/bodyLimit`` bytes, and must finish,
-/// body included, within ``Configuration/timeout``.
+/// body included and any retry too, within ``Configuration/timeout``. Only a call that got no
+/// answer at all (a refused or dropped connection) is retried, once (see ``TransportRetry``).
 public struct LoginRadiusProvider: IdentityProvider {
     /// Where the provider lives and how long it may take.
     public struct Configuration: Sendable {
@@ -21,13 +22,23 @@ public struct LoginRadiusProvider: IdentityProvider {
         public var timeout: Duration
         /// The largest answer body read; a larger one is a bad response.
         public var bodyLimit: Int
+        /// When a call that got no answer at all is tried again, within the same deadline.
+        public var retry: TransportRetry
 
-        public init(hostedPageURL: String, apiURL: String, apiKey: String, timeout: Duration, bodyLimit: Int = 256 * 1024) {
+        public init(
+            hostedPageURL: String,
+            apiURL: String,
+            apiKey: String,
+            timeout: Duration,
+            bodyLimit: Int = 256 * 1024,
+            retry: TransportRetry = .init()
+        ) {
             self.hostedPageURL = hostedPageURL
             self.apiURL = apiURL
             self.apiKey = apiKey
             self.timeout = timeout
             self.bodyLimit = bodyLimit
+            self.retry = retry
         }
     }
 
@@ -91,17 +102,25 @@ public struct LoginRadiusProvider: IdentityProvider {
         let prepared = request
         let timeout = configuration.timeout
         let bodyLimit = configuration.bodyLimit
+        let retry = configuration.retry
         let client = self.client
         do {
             return try await withDeadline(.now + timeout) {
-                let response = try await client.execute(prepared, timeout: .init(timeout))
-                // Read the body on every status: an unread body keeps the connection leased.
-                let body = try await response.body.collect(upTo: bodyLimit)
-                return Answer(status: Int(response.status.code), body: body)
+                try await retry.run(isTransportFailure: Self.isTransportFailure) {
+                    let response = try await client.execute(prepared, timeout: .init(timeout))
+                    // Read the body on every status: an unread body keeps the connection leased.
+                    let body = try await response.body.collect(upTo: bodyLimit)
+                    return Answer(status: Int(response.status.code), body: body)
+                }
             }
         } catch {
             throw Self.providerError(for: error, bodyLimit: bodyLimit)
         }
+    }
+
+    /// Whether `error` means the call got no answer: the one kind of failure worth a retry.
+    private static func isTransportFailure(_ error: any Error) -> Bool {
+        !Task.isCancelled && providerError(for: error, bodyLimit: 0).kind == .unreachable
     }
 
     private static func providerError(for error: any Error, bodyLimit: Int) -> ProviderError {
