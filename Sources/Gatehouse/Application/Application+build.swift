@@ -67,6 +67,7 @@ public func buildApplication(
     )
     var app = Application(
         router: router,
+        server: configuration.listen.limits.server,
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil),
         onServerRunning: onServerRunning,
         logger: logger
@@ -104,6 +105,7 @@ public func buildMockProviderApplication(
     MockProviderController(directory: directory).addRoutes(to: router.group())
     return Application(
         router: router,
+        server: HTTPServerLimits().server,
         configuration: .init(address: .hostname(host, port: port), serverName: nil),
         onServerRunning: onServerRunning,
         logger: logger
