@@ -1,4 +1,5 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 /// Settings for Gatehouse's own targets; dependencies keep their own.
@@ -14,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "gatehouse", targets: ["GatehouseCLI"]),
         .library(name: "Gatehouse", targets: ["Gatehouse"]),
+        .library(name: "GatehouseCore", targets: ["GatehouseCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -28,9 +30,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        // The parsers of untrusted input and the value types, with no dependencies: fuzzable alone.
+        .target(name: "GatehouseCore", swiftSettings: strictSettings),
         .target(
             name: "Gatehouse",
             dependencies: [
+                "GatehouseCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -80,3 +85,18 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer targets exist only when asked for (`GATEHOUSE_FUZZ=1`, see Fuzz/run.sh): they have
+// no `main` of their own, so an ordinary build could not link them.
+if ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ"] != nil {
+    for name in ["FuzzRedirectTarget", "FuzzLoginRadiusResponse"] {
+        package.targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: ["GatehouseCore"],
+                path: "Fuzz/\(name)",
+                swiftSettings: strictSettings + [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"])]
+            )
+        )
+    }
+}

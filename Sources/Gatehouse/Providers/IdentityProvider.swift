@@ -1,9 +1,3 @@
-/// Which page of the provider's hosted login a browser is sent to.
-public enum HostedPageAction: String, Sendable {
-    case login
-    case register
-}
-
 /// An identity provider with a hosted login page that hands the browser back an access token.
 ///
 /// This is Gatehouse's pluggable seam: the gateway builds the hosted-page URL, proves a token by

@@ -12,3 +12,9 @@ public struct HostedPage: Sendable, Equatable {
         PercentEncoding.appendingQuery(["action": action.rawValue, "return_url": returnURL], to: baseURL)
     }
 }
+
+/// Which page of the provider's hosted login a browser is sent to.
+public enum HostedPageAction: String, Sendable {
+    case login
+    case register
+}
