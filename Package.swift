@@ -86,16 +86,17 @@ let package = Package(
     ]
 )
 
-// The libFuzzer targets exist only when asked for (`GATEHOUSE_FUZZ=1`, see Fuzz/run.sh): they have
-// no `main` of their own, so an ordinary build could not link them.
+// The libFuzzer targets exist only when asked for (`GATEHOUSE_FUZZ=1`, see Fuzz/run.sh): they
+// need the fuzzer runtime, which an ordinary build does not link.
 if ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ"] != nil {
+    package.targets.append(.target(name: "LibFuzzerDriver", path: "Fuzz/LibFuzzerDriver"))
     for name in ["FuzzRedirectTarget", "FuzzLoginRadiusResponse"] {
         package.targets.append(
             .executableTarget(
                 name: name,
-                dependencies: ["GatehouseCore"],
+                dependencies: ["GatehouseCore", "LibFuzzerDriver"],
                 path: "Fuzz/\(name)",
-                swiftSettings: strictSettings + [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"])]
+                swiftSettings: strictSettings
             )
         )
     }

@@ -10,12 +10,12 @@ import Testing
 @Suite("Gateway processes", .timeLimit(.minutes(2)))
 struct ManyInstancesTests {
     /// Writes a `serve` configuration pointed at the mock provider at `idpURL`.
-    func writeConfig(idpURL: String, sessions: String) throws -> URL {
+    func writeConfig(idpURL: String, sessions: String, apiSecret: String = "unused-api-secret") throws -> URL {
         let url = try TestFixtures.temporaryDirectory().appendingPathComponent("gatehouse.json")
         let json = """
             {
               "publicURL": "http://127.0.0.1:8080",
-              "provider": {"type": "loginradius", "apiKey": "test-api-key", "hostedPageURL": "\(idpURL)/auth.aspx", "apiURL": "\(idpURL)", "timeoutSeconds": 5},
+              "provider": {"type": "loginradius", "apiKey": "test-api-key", "hostedPageURL": "\(idpURL)/auth.aspx", "apiURL": "\(idpURL)", "apiSecret": "\(apiSecret)", "timeoutSeconds": 5},
               "sessions": \(sessions)
             }
             """
@@ -105,6 +105,43 @@ struct ManyInstancesTests {
             #expect(await exit.value == 0)
             #expect(gateway.printed.contains("Gatehouse stopped"))
             try await http.shutdown()
+        }
+    }
+
+    @Test("at --log-level trace, a whole session (login, dashboard, a provider error quoting the token, logout) prints no secret")
+    func traceLogsKeepSecrets() async throws {
+        let apiSecret = "api-secret-\(UUID().uuidString)"
+        try await withMockProvider { idpURL, directory in
+            let config = try writeConfig(
+                idpURL: idpURL,
+                sessions: #"{"store": "memory", "secureCookies": false, "revalidateAfterSeconds": 0}"#,
+                apiSecret: "env:TEST_API_SECRET"
+            )
+            let gateway = try GatehouseProcess(
+                ["serve", "--config", config.path, "--port", "0", "--log-level", "trace"],
+                environment: ["TEST_API_SECRET": apiSecret]
+            )
+            let base = "http://127.0.0.1:\(try await gateway.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let http = GatewayHTTPClient()
+            let (session, token) = try await http.logIn(at: base, directory: directory)
+            #expect(try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": session]).status == 200)
+
+            await directory.setFault(.body(status: 400, contentType: "application/json", text: #"{"ErrorCode": 1234, "Message": "bad \#(token.value)"}"#))
+            let failed = try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": session])
+            #expect(failed.status == 502)
+            await directory.setFault(nil)
+            let logout = try await http.send(.POST, "\(base)/logout", cookies: ["gatehouse_session": session])
+            #expect(logout.status == 200)
+            try await http.shutdown()
+            #expect(await gateway.stop() == 0)
+
+            let printed = gateway.printed
+            #expect(printed.contains("trace") || printed.contains("debug"), "the process did log at a verbose level")
+            #expect(printed.contains("/login/callback/{state}"))
+            for (name, secret) in [("token", token.value), ("session id", session), ("API secret", apiSecret)] {
+                #expect(!printed.contains(secret), "the \(name) was printed")
+                #expect(!String(decoding: failed.body, as: UTF8.self).contains(secret), "the \(name) is in an error body")
+            }
         }
     }
 }
