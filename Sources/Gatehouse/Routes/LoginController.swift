@@ -51,6 +51,10 @@ struct LoginController<Context: RequestContext>: Sendable {
     }
 
     private func completeLogin(_ request: Request, state: String) async -> Result<(SessionID, RedirectTarget), GatewayError> {
+        guard PendingLogin.isWellFormed(state) else {
+            logger.info("Login callback refused: the state is not one Gatehouse issues")
+            return .failure(.stateMismatch)
+        }
         guard let cookieState = cookies.state(in: request), PendingLogin.statesMatch(state, cookieState) else {
             logger.info("Login callback refused: the state does not match the browser's state cookie")
             return .failure(.stateMismatch)

@@ -18,6 +18,12 @@ extension PendingLogin {
         return Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
+    /// Whether `state` has the shape of a state Gatehouse issues (43 base64url characters). Anything
+    /// else is refused before any store lookup or comparison.
+    public static func isWellFormed(_ state: String) -> Bool {
+        state.utf8.count == 43 && Base64URL.decode(state)?.count == 32
+    }
+
     /// Compares two states in constant time (the state cookie against the callback's state).
     public static func statesMatch(_ lhs: String, _ rhs: String) -> Bool {
         let left = Array(lhs.utf8)

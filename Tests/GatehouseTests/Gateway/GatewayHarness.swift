@@ -14,6 +14,7 @@ struct GatewayHarness {
     let directory = MockDirectory(users: TestFixtures.users)
     let provider: ScriptedProvider
     let store: SwitchableStore
+    let pendingLogins = CountingPendingLoginStore()
     let configuration: GatehouseConfiguration
     let logs = LogCapture()
 
@@ -29,7 +30,7 @@ struct GatewayHarness {
 
     /// Runs `body` against the gateway, over the router (no sockets).
     func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let components = GatewayComponents(provider: provider, store: store, mockDirectory: directory)
+        let components = GatewayComponents(provider: provider, store: store, pendingLogins: pendingLogins, mockDirectory: directory)
         let app = try await buildApplication(configuration: configuration, components: components, logger: logs.logger())
         try await app.test(.router, body)
     }

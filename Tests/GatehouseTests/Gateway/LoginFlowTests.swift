@@ -117,6 +117,7 @@ struct LoginFlowTests {
                 ("", .badRequest, "missing_token"), ("?token=", .badRequest, "missing_token"),
                 ("?token=\(valid.value)&token=\(valid.value)", .badRequest, "malformed_token"),
                 ("?token=a%0D%0Ab", .badRequest, "malformed_token"), ("?token=%00", .badRequest, "malformed_token"),
+                ("?token=%C3%A9t%C3%A9", .badRequest, "malformed_token"),
                 ("?token=\(String(repeating: "a", count: 5000))", .badRequest, "malformed_token"),
                 ("?token=not-a-real-token", .unauthorized, "token_rejected"), ("?token=\(expired.value)", .unauthorized, "token_rejected"),
             ]
@@ -130,6 +131,32 @@ struct LoginFlowTests {
                 #expect(browser.jar["gatehouse_session"] == nil)
             }
             #expect(await harness.directory.profileFetchCount == fetchesBefore + 2, "only well-formed tokens reach the provider")
+        }
+        #expect(await harness.sessionCount == 0)
+    }
+
+    @Test("a state Gatehouse could not have issued is 403 before any lookup, even with a state cookie to match it")
+    func hostileStates() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            let fetchesBefore = await harness.directory.profileFetchCount
+            let states = [
+                "short", String(repeating: "A", count: 42), String(repeating: "!", count: 43), String(repeating: "A", count: 5000),
+                "%00" + String(repeating: "A", count: 40), "%0D%0A" + String(repeating: "A", count: 38), "%C3%A9" + String(repeating: "A", count: 41),
+            ]
+            for state in states {
+                let response = try await client.execute(
+                    uri: "/login/callback/\(state)?token=\(token.value)",
+                    method: .get,
+                    headers: [.cookie: "gatehouse_session_state=\(state)"],
+                    body: nil
+                )
+                #expect(response.status == .forbidden, "\(state.prefix(20))")
+                #expect(response.headers[.setCookie]?.contains("gatehouse_session=") != true)
+            }
+            #expect(await harness.directory.profileFetchCount == fetchesBefore)
+            #expect(harness.pendingLogins.lookupCount == 0)
         }
         #expect(await harness.sessionCount == 0)
     }

@@ -40,6 +40,22 @@ struct SessionRoutesTests {
         }
     }
 
+    @Test("a live session cookie altered by one character, truncated or extended is no session")
+    func tamperedCookies() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let valid = try #require(browser.jar["gatehouse_session"])
+            let flipped = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
+            for value in [flipped, String(valid.dropLast()), String(valid.dropFirst()), valid + "A", valid + "%00"] {
+                let response = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: "gatehouse_session=\(value)"], body: nil)
+                #expect(response.status == .unauthorized, "\(value)")
+            }
+            #expect(try await browser.get("/dashboard").status == .ok, "the real cookie still works")
+        }
+    }
+
     @Test("a duplicated session cookie is no session, even when one copy is valid")
     func duplicatedCookies() async throws {
         let harness = GatewayHarness()

@@ -54,3 +54,21 @@ final class SwitchableStore: SessionStore {
     }
     func checkHealth() async throws { try check() }
 }
+
+/// The memory login-state store, counting the lookups that reach it.
+final class CountingPendingLoginStore: PendingLoginStore {
+    private let base = MemoryPendingLoginStore()
+    private let lookups = Mutex(0)
+
+    var lifetime: TimeInterval { base.lifetime }
+    var lookupCount: Int { lookups.withLock { $0 } }
+
+    func begin(next: String?) async throws -> PendingLogin {
+        await base.begin(next: next)
+    }
+
+    func complete(state: String) async throws -> PendingLogin? {
+        lookups.withLock { $0 += 1 }
+        return await base.complete(state: state)
+    }
+}
