@@ -51,18 +51,20 @@ public func buildRouter(
 ///
 /// - Parameters:
 ///   - components: the provider and store to use; by default, those the configuration names.
+///   - now: the sessions' clock (tests move it by hand).
 ///   - onServerRunning: called with the listening channel once the server accepts connections.
 public func buildApplication(
     configuration: GatehouseConfiguration,
     components: GatewayComponents? = nil,
     mockUsers: [[String: JSONValue]] = [],
+    now: @escaping @Sendable () -> Date = Date.init,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
-    let router = buildRouter(configuration: configuration, components: components, logger: logger)
+    let router = buildRouter(configuration: configuration, components: components, now: now, logger: logger)
     let sweeper = SessionSweeper(
-        sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime),
+        sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now),
         logger: logger
     )
     var app = Application(

@@ -21,7 +21,7 @@ struct LogoutController<Context: RequestContext>: Sendable {
         // End the local session first: it must end even if the provider call fails or hangs.
         var localError: GatewayError?
         do {
-            try await authenticator.sessions.end(session.key)
+            try await authenticator.end(session)
         } catch {
             logger.error("The session store failed to delete a session", metadata: ["error.type": "\(type(of: error))"])
             localError = .storeUnavailable

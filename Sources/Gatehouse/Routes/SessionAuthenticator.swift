@@ -4,7 +4,8 @@ import Logging
 /// Finds the signed-in session a request carries, revalidating its token with the provider when
 /// the last confirmation is older than `revalidateAfterSeconds`.
 ///
-/// A token the provider now rejects ends the session there and then; a provider that is down or
+/// Concurrent requests of one session share one provider call (``RevalidationFlights``). A token
+/// the provider now rejects ends the session there and then; a provider that is down or
 /// misbehaving fails the request (fail closed) but leaves the session for the next try.
 struct SessionAuthenticator: Sendable {
     /// Who, if anyone, a request is signed in as.
@@ -18,6 +19,7 @@ struct SessionAuthenticator: Sendable {
     let provider: any IdentityProvider
     let cookies: SessionCookies
     let logger: Logger
+    let flights = RevalidationFlights()
 
     func authenticate(_ request: Request, revalidate: Bool = true) async throws(GatewayError) -> Outcome {
         guard cookies.hasSessionCookie(request) else { return .signedOut(staleCookie: false) }
@@ -31,7 +33,15 @@ struct SessionAuthenticator: Sendable {
         }
         guard let session = found else { return .signedOut(staleCookie: true) }
         guard revalidate, sessions.needsRevalidation(session) else { return .signedIn(session) }
-        return try await revalidated(session)
+        // revalidateAfterSeconds 0 asks for a provider call on every request: nothing is shared.
+        guard sessions.configuration.revalidateAfter > 0 else { return try await revalidated(session) }
+        return try await flights.outcome(for: session) { () async throws(GatewayError) in try await revalidated(session) }
+    }
+
+    /// Ends `session` in the store and forgets its revalidations.
+    func end(_ session: Session) async throws {
+        await flights.forget(session.key)
+        try await sessions.end(session.key)
     }
 
     private func revalidated(_ session: Session) async throws(GatewayError) -> Outcome {

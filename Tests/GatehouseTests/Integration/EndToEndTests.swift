@@ -177,7 +177,7 @@ struct EndToEndTests {
 
     @Test("slow headers and a dripping body both hit the deadline: 504 within it, no session")
     func deadlines() async throws {
-        for fault in [MockFault.delay(.seconds(2)), .dripBody(interval: .milliseconds(100))] {
+        for fault in [MockFault.delay(.seconds(6)), .dripBody(interval: .milliseconds(100))] {
             try await LiveStack().run(timeoutSeconds: 0.5) { stack in
                 var browser = Browser(stack.gateway)
                 await stack.directory.setFault(fault)
@@ -185,7 +185,7 @@ struct EndToEndTests {
                 let callback = try await stack.logIn(&browser)
                 let elapsed = ContinuousClock.now - started
                 #expect(callback.status == .gatewayTimeout, "\(fault)")
-                #expect(elapsed < .seconds(3), "the 0.5 s deadline bounds the whole call, body included (took \(elapsed))")
+                #expect(elapsed < .seconds(5), "the 0.5 s deadline bounds the whole call, body included (took \(elapsed))")
                 #expect(browser.jar["gatehouse_session"] == nil)
             }
         }

@@ -30,6 +30,7 @@ struct LiveStack {
         revalidateAfter: TimeInterval = 30,
         apiURL: String? = nil,
         idleTimeoutSeconds: Double = 30,
+        clock: ManualClock? = nil,
         _ body: @escaping @Sendable (Clients) async throws -> Void
     ) async throws {
         let mock = buildMockProviderApplication(directory: directory, port: 0, logger: logs.logger(label: "mock-idp"))
@@ -58,7 +59,12 @@ struct LiveStack {
             )
             let (sessionStore, storeServices) = try await store()
             let components = GatewayComponents(provider: provider, store: sessionStore, services: storeServices + [HTTPClientService(client: client)])
-            let gateway = try await buildApplication(configuration: configuration, components: components, logger: logs.logger(label: "gateway"))
+            let gateway = try await buildApplication(
+                configuration: configuration,
+                components: components,
+                now: clock?.function ?? Date.init,
+                logger: logs.logger(label: "gateway")
+            )
             try await gateway.test(.live) { gatewayClient in
                 try await body(Clients(gateway: gatewayClient, idp: idpClient, directory: directory, store: sessionStore, idpURL: idpURL))
             }
