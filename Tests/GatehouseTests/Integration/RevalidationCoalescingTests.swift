@@ -38,65 +38,74 @@ struct RevalidationCoalescingTests {
         }
     }
 
+    /// A signed-in session over a live stack whose revalidation (every 30 s) is due.
+    struct StaleSession {
+        let stack: LiveStack.Clients
+        var browser: Browser
+        let cookie: String
+        let dashboardURL: String
+    }
+
+    /// Logs in, sets the provider's fault, moves the clock past the revalidation interval, and runs `body`.
+    func withStaleSession(providerFault: MockFault? = nil, _ body: @escaping @Sendable (inout StaleSession) async throws -> Void) async throws {
+        let clock = ManualClock()
+        try await LiveStack().run(revalidateAfter: 30, clock: clock) { stack in
+            var browser = Browser(stack.gateway)
+            try await stack.logIn(&browser)
+            var session = StaleSession(
+                stack: stack,
+                browser: browser,
+                cookie: try #require(browser.jar["gatehouse_session"]),
+                dashboardURL: "http://127.0.0.1:\(try #require(stack.gateway.port))/dashboard"
+            )
+            await stack.directory.setFault(providerFault)
+            clock.advance(by: 31)
+            try await body(&session)
+        }
+    }
+
     @Test(
         "500 concurrent gated requests on a session whose validation just expired make exactly one provider call",
         arguments: [nil, MockFault.delay(.milliseconds(200))]
     )
     func oneCallForABurst(providerFault: MockFault?) async throws {
-        let clock = ManualClock()
-        try await LiveStack().run(revalidateAfter: 30, clock: clock) { stack in
-            var browser = Browser(stack.gateway)
-            try await stack.logIn(&browser)
-            let cookie = try #require(browser.jar["gatehouse_session"])
-            let url = "http://127.0.0.1:\(try #require(stack.gateway.port))/dashboard"
-            await stack.directory.setFault(providerFault)
-
-            clock.advance(by: 31)
-            let fetchesBefore = await stack.directory.profileFetchCount
-            let statuses = try await Self.concurrentGets(url, cookie: cookie, count: 500)
+        try await withStaleSession(providerFault: providerFault) { session in
+            let directory = session.stack.directory
+            let fetchesBefore = await directory.profileFetchCount
+            let statuses = try await Self.concurrentGets(session.dashboardURL, cookie: session.cookie, count: 500)
             #expect(statuses.count == 500)
             #expect(statuses.allSatisfy { $0 == 200 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
-            #expect(await stack.directory.profileFetchCount == fetchesBefore + 1)
+            #expect(await directory.profileFetchCount == fetchesBefore + 1)
 
             // Trusted again for 30 s: the next burst asks nobody.
-            _ = try await Self.concurrentGets(url, cookie: cookie, count: 50)
-            #expect(await stack.directory.profileFetchCount == fetchesBefore + 1)
+            _ = try await Self.concurrentGets(session.dashboardURL, cookie: session.cookie, count: 50)
+            #expect(await directory.profileFetchCount == fetchesBefore + 1)
         }
     }
 
     @Test("a failed revalidation is not reused: the next request asks the provider again")
     func failuresAreNotCached() async throws {
-        let clock = ManualClock()
-        try await LiveStack().run(revalidateAfter: 30, clock: clock) { stack in
-            var browser = Browser(stack.gateway)
-            try await stack.logIn(&browser)
-            clock.advance(by: 31)
-            let apiRequestsBefore = await stack.directory.apiRequestCount
-            await stack.directory.setFault(.status(500))
-            #expect(try await browser.get("/dashboard").status == .badGateway)
-            await stack.directory.setFault(nil)
-            #expect(try await browser.get("/dashboard").status == .ok)
-            #expect(await stack.directory.apiRequestCount == apiRequestsBefore + 2)
+        try await withStaleSession(providerFault: .status(500)) { session in
+            let directory = session.stack.directory
+            let apiRequestsBefore = await directory.apiRequestCount
+            let failed = try await session.browser.get("/dashboard")
+            #expect(failed.status == .badGateway)
+            await directory.setFault(nil)
+            let recovered = try await session.browser.get("/dashboard")
+            #expect(recovered.status == .ok)
+            #expect(await directory.apiRequestCount == apiRequestsBefore + 2)
         }
     }
 
     @Test("a token rejected during a burst ends the session for every request of the burst, with one provider call")
     func rejectionDuringABurst() async throws {
-        let clock = ManualClock()
-        try await LiveStack().run(revalidateAfter: 30, clock: clock) { stack in
-            var browser = Browser(stack.gateway)
-            try await stack.logIn(&browser)
-            let cookie = try #require(browser.jar["gatehouse_session"])
-            let url = "http://127.0.0.1:\(try #require(stack.gateway.port))/dashboard"
-            await stack.directory.setFault(
-                .body(status: 403, contentType: "application/json", text: #"{"ErrorCode": 905, "Message": "Access token is invalid"}"#)
-            )
-            clock.advance(by: 31)
-            let apiRequestsBefore = await stack.directory.apiRequestCount
-            let statuses = try await Self.concurrentGets(url, cookie: cookie, count: 200)
+        let rejected = MockFault.body(status: 403, contentType: "application/json", text: #"{"ErrorCode": 905, "Message": "Access token is invalid"}"#)
+        try await withStaleSession(providerFault: rejected) { session in
+            let apiRequestsBefore = await session.stack.directory.apiRequestCount
+            let statuses = try await Self.concurrentGets(session.dashboardURL, cookie: session.cookie, count: 200)
             #expect(statuses.allSatisfy { $0 == 401 })
-            #expect(await stack.directory.apiRequestCount == apiRequestsBefore + 1)
-            #expect(await (stack.store as? MemorySessionStore)?.count == 0)
+            #expect(await session.stack.directory.apiRequestCount == apiRequestsBefore + 1)
+            #expect(await (session.stack.store as? MemorySessionStore)?.count == 0)
         }
     }
 }
