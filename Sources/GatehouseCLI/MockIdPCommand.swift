@@ -25,6 +25,9 @@ struct MockIdPCommand: AsyncParsableCommand {
     @Option(help: "How long issued tokens stay valid, in seconds.")
     var tokenLifetime: Int = 3600
 
+    @Option(help: ArgumentHelp("Also accept this token, for this user, until it is invalidated (for scripts and benchmarks).", valueName: "TOKEN:UID"))
+    var fixedToken: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -37,6 +40,13 @@ struct MockIdPCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let directory = MockDirectory(users: users, configuration: .init(tokenLifetime: .seconds(tokenLifetime), apiKey: apiKey))
+        for fixed in fixedToken {
+            let parts = fixed.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let token = AccessToken(validating: parts[0]), await directory.addFixedToken(token, forUserID: parts[1]) else {
+                Console.error("gatehouse mock-idp: --fixed-token must be TOKEN:UID with a well-formed token and a fixture user's Uid")
+                throw ExitCode.failure
+            }
+        }
         let host = self.host
         let app = buildMockProviderApplication(directory: directory, host: host, port: port, logger: logger) { channel in
             let port = channel.localAddress?.port ?? 0

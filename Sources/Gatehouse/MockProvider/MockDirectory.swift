@@ -86,6 +86,15 @@ public actor MockDirectory {
         return AccessToken(token)
     }
 
+    /// Accepts `token` for a user until it is invalidated, whatever the token lifetime: a known
+    /// token for scripts and benchmarks. `false` for an unknown user or a malformed token.
+    @discardableResult
+    public func addFixedToken(_ token: AccessToken, forUserID userID: String) -> Bool {
+        guard profiles.contains(where: { UserProfile(loginRadiusProfile: $0)?.id == userID }) else { return false }
+        tokens[token.value] = IssuedToken(userID: userID, expiresAt: .distantFuture)
+        return true
+    }
+
     /// Ends a token's life early, as if its lifetime had run out.
     public func expire(_ token: AccessToken) {
         tokens[token.value]?.expiresAt = .distantPast

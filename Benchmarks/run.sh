@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Gatehouse's benchmark. Builds in release mode, starts the mock provider and gateways on loopback,
+# and measures with wrk (64 connections, 2 threads, on the same machine):
+#   /healthz (the ceiling); gated /dashboard with revalidation cached, and with a provider call per
+#   request; whole logins; the mock provider alone; resident memory with 100,000 sessions in the
+#   memory store; /dashboard with 1,000,000 sessions in the SQLite store.
+#
+#   Benchmarks/run.sh                 10 s per measurement
+#   BENCH_SECONDS=30 Benchmarks/run.sh
+#
+# Needs wrk, sqlite3 and curl (Debian: apt-get install -y wrk sqlite3 curl; done here when root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${BENCH_SECONDS:-10}"
+connections=64
+threads=2
+here=Benchmarks
+
+missing=()
+for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+    else
+        echo "Benchmarks need: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
+        exit 1
+    fi
+fi
+
+echo "== building (release)"
+swift build -c release --product gatehouse 2>&1 | grep -E "error|warning: unre|Compiling Gatehouse|Build" || true
+bin="$(swift build -c release --show-bin-path)/gatehouse"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME ARGS...: runs the binary, waits for its "listening on" line, sets $port and $pid.
+start() {
+    local name="$1"; shift
+    "$bin" "$@" >"$work/$name.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    port=""
+    for _ in $(seq 1 200); do
+        port="$(grep -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$work/$name.log" | grep -oE '[0-9]+$' | head -n 1 || true)"
+        [ -n "$port" ] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$name did not start:" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# gateway NAME STORE REVALIDATE: writes a configuration and starts a gateway on it.
+gateway() {
+    local name="$1" store="$2" revalidate="$3"
+    cat >"$work/$name.json" <<JSON
+{
+  "publicURL": "http://127.0.0.1:8080",
+  "listen": {"host": "127.0.0.1", "port": 0},
+  "provider": {"type": "loginradius", "apiKey": "bench", "hostedPageURL": "$idp/auth.aspx", "apiURL": "$idp", "timeoutSeconds": 5},
+  "sessions": {"store": "$store", "sqlitePath": "$work/$name.sqlite", "secureCookies": false, "revalidateAfterSeconds": $revalidate}
+}
+JSON
+    start "$name" serve --config "$work/$name.json"
+}
+
+# login BASE: one whole login with curl; prints the session cookie's value.
+login() {
+    local base="$1" headers state path
+    headers="$(curl -s -D - -o /dev/null "$base/login")"
+    state="$(printf '%s' "$headers" | grep -i '^set-cookie: gatehouse_session_state=' | sed -E 's/^[^=]+=([^;]+).*/\1/' | tr -d '\r')"
+    path="$(printf '%s' "$headers" | grep -i '^location:' | grep -oE 'return_url=[^&[:space:]]+' | sed 's/^return_url=//' \
+        | python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(urllib.parse.unquote(sys.stdin.read().strip())).path)')"
+    curl -s -D - -o /dev/null -H "Cookie: gatehouse_session_state=$state" "$base$path?token=$token" \
+        | grep -i '^set-cookie: gatehouse_session=' | sed -E 's/^[^=]+=([^;]+).*/\1/' | tr -d '\r'
+}
+
+# measure LABEL URL [SCRIPT]: runs wrk and records "LABEL rps p50 p99 extra".
+results=()
+measure() {
+    local label="$1" url="$2" script="${3:-$here/get.lua}" line
+    line="$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$script" "$url" | grep '^RESULT' || true)"
+    [ -n "$line" ] || { echo "wrk gave no result for $label" >&2; exit 1; }
+    results+=("$label|$line")
+    echo "   $label: $line"
+}
+field() { printf '%s' "$1" | grep -oE "$2=[0-9.]+" | cut -d= -f2; }
+rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+ada="f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
+token="bench$(date +%s)$RANDOM$RANDOM"
+
+echo "== starting the mock provider"
+start mock-idp mock-idp --port 0 --fixed-token "$token:$ada" --log-level warning
+idp="http://127.0.0.1:$port"
+mock_pid="$pid"
+
+echo "== measuring (${seconds} s each, $connections connections, $threads threads)"
+BENCH_AUTHORIZATION="Bearer $token" measure "mock provider alone (profile API)" "$idp/identity/v2/auth/account?apikey=bench"
+
+gateway cached memory 30
+cached="http://127.0.0.1:$port"
+cached_pid="$pid"
+session="$(login "$cached")"
+[ -n "$session" ] || { echo "could not log in to the gateway" >&2; cat "$work/cached.log" >&2; exit 1; }
+measure "/healthz (ceiling)" "$cached/healthz"
+BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, revalidation cached" "$cached/dashboard"
+BENCH_TOKEN="$token" measure "login (GET /login + callback)" "$cached/login" "$here/login.lua"
+stop "$cached_pid"
+
+gateway uncached memory 0
+uncached="http://127.0.0.1:$port"
+uncached_pid="$pid"
+session="$(login "$uncached")"
+BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, provider call per request" "$uncached/dashboard"
+stop "$uncached_pid"
+
+echo "== memory store with 100,000 sessions"
+gateway memory memory 30
+memory_pid="$pid"
+rss_empty="$(rss_mb "$memory_pid")"
+# wrk runs for its whole duration even after every thread stopped at its share of 100,000 logins:
+# give it the time the login measurement above says 100,000 logins take, and a margin.
+login_rate="$(for row in "${results[@]}"; do field "$row" logins_per_s; done | head -n 1)"
+fill_seconds="$(awk -v r="${login_rate:-1000}" 'BEGIN { s = int(100000 / (r > 0 ? r : 1000) * 1.5) + 5; print (s > 300 ? 300 : s) }')"
+fill="$(BENCH_TOKEN="$token" BENCH_LOGINS_PER_THREAD=$((100000 / threads)) \
+    wrk -t"$threads" -c"$connections" -d"${fill_seconds}s" -s "$here/login.lua" "http://127.0.0.1:$port/login" | grep '^RESULT')"
+sessions_made="$(field "$fill" logins)"
+rss_full="$(rss_mb "$memory_pid")"
+echo "   $sessions_made logins in ${fill_seconds} s; resident memory: $rss_empty MB empty, $rss_full MB with the sessions"
+stop "$memory_pid"
+
+echo "== SQLite store with 1,000,000 sessions"
+gateway sqlite sqlite 30
+sqlite_base="http://127.0.0.1:$port"
+sqlite_pid="$pid"
+session="$(login "$sqlite_base")"
+now="$(date +%s)"
+# Filler rows: random keys and sealed-sized random blobs, live for the whole run.
+sqlite3 "$work/sqlite.sqlite" <<SQL
+PRAGMA busy_timeout = 10000;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999999)
+INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)
+SELECT randomblob(32), randomblob(80), randomblob(900), $now, $now, $now FROM n;
+SQL
+echo "   sessions in the store: $(sqlite3 "$work/sqlite.sqlite" 'SELECT count(*) FROM gatehouse_sessions')"
+BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, SQLite with 1,000,000 sessions" "$sqlite_base/dashboard"
+stop "$sqlite_pid"
+
+echo
+echo "== results ($(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
+healthz_rps=""
+for row in "${results[@]}"; do
+    label="${row%%|*}"
+    [ "$label" = "/healthz (ceiling)" ] && healthz_rps="$(field "$row" rps)"
+done
+printf '%-44s %10s %9s %9s %9s\n' "measurement" "req/s" "p50 ms" "p99 ms" "× healthz"
+for row in "${results[@]}"; do
+    label="${row%%|*}"
+    rps="$(field "$row" rps)"
+    ratio="$(awk -v a="$rps" -v b="$healthz_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+    printf '%-44s %10s %9s %9s %9s\n' "$label" "$rps" "$(field "$row" p50)" "$(field "$row" p99)" "$ratio"
+    logins="$(field "$row" logins_per_s || true)"
+    [ -n "$logins" ] && printf '%-44s %10s\n' "   completed logins/s" "$logins"
+done
+printf '%-44s %10s\n' "memory store: resident MB, empty" "$rss_empty"
+printf '%-44s %10s\n' "memory store: resident MB, $sessions_made sessions" "$rss_full"
+stop "$mock_pid"
