@@ -39,6 +39,7 @@ public func buildRouter(
     ).addRoutes(to: router)
     HomeController(authenticator: authenticator).addRoutes(to: router)
     DashboardController(authenticator: authenticator).addRoutes(to: router)
+    ForwardAuthController(authenticator: authenticator).addRoutes(to: router)
     LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout, logger: logger).addRoutes(to: router)
     HealthController(store: components.store, logger: logger).addRoutes(to: router)
     if let directory = components.mockDirectory {

@@ -38,7 +38,8 @@ final class GatehouseProcess: @unchecked Sendable {
     private let continuation: AsyncStream<String>.Continuation
     private let exits: AsyncStream<Int32>
 
-    init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
+    /// - Parameter executable: another program to run instead of `gatehouse` (nginx, for instance).
+    init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, executable: URL? = nil) throws {
         (lines, continuation) = AsyncStream.makeStream(of: String.self)
         let (exits, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
         self.exits = exits
@@ -46,7 +47,7 @@ final class GatehouseProcess: @unchecked Sendable {
             exitContinuation.yield(process.terminationStatus)
             exitContinuation.finish()
         }
-        process.executableURL = try Self.executable
+        process.executableURL = try executable ?? Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? Self.repositoryRoot
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

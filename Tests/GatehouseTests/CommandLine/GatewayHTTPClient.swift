@@ -38,10 +38,17 @@ final class GatewayHTTPClient: Sendable {
         try await client.shutdown()
     }
 
-    func send(_ method: HTTPMethod = .GET, _ url: String, cookies: [String: String] = [:], accept: String = "application/json") async throws -> Answer {
+    func send(
+        _ method: HTTPMethod = .GET,
+        _ url: String,
+        cookies: [String: String] = [:],
+        accept: String = "application/json",
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Accept", value: accept)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if !cookies.isEmpty {
             request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
         }
