@@ -94,7 +94,7 @@ measure() {
     results+=("$label|$line")
     echo "   $label: $line"
 }
-field() { printf '%s' "$1" | grep -oE "$2=[0-9.]+" | cut -d= -f2; }
+field() { printf "%s" "$1" | grep -oE "$2=[0-9.]+" | cut -d= -f2 || true; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 ada="f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
@@ -147,7 +147,7 @@ sqlite_pid="$pid"
 session="$(login "$sqlite_base")"
 now="$(date +%s)"
 # Filler rows: random keys and sealed-sized random blobs, live for the whole run.
-sqlite3 "$work/sqlite.sqlite" <<SQL
+sqlite3 "$work/sqlite.sqlite" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999999)
 INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)

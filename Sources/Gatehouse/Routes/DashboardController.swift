@@ -4,6 +4,7 @@ import Hummingbird
 /// `/dashboard`: the signed-in user, as JSON.
 struct DashboardController<Context: RequestContext>: Sendable {
     let authenticator: SessionAuthenticator
+    let bodies = DashboardBodyCache()
 
     static var path: String { "/dashboard" }
 
@@ -16,13 +17,18 @@ struct DashboardController<Context: RequestContext>: Sendable {
         case .signedOut(let staleCookie):
             return Responses.signInRequired(request, next: Self.path, clearing: staleCookie ? authenticator.cookies.expiredSession() : nil)
         case .signedIn(let session):
-            let profile = session.profile
-            let user: [String: JSONValue] = [
-                "id": .string(profile.id),
-                "email": profile.email.map(JSONValue.string) ?? .null,
-                "name": profile.name.map(JSONValue.string) ?? .null,
-            ]
-            return JSONResponse.make(headers: [.cacheControl: "no-store"], ["user": .object(user), "profile": .object(profile.attributes)])
+            let body = bodies.body(for: session) { Self.body(for: session.profile) }
+            return JSONResponse.make(headers: [.cacheControl: "no-store"], encoded: body)
         }
+    }
+
+    /// `{"user": {"id", "email", "name"}, "profile": {the provider's profile object}}`.
+    static func body(for profile: UserProfile) -> Data {
+        let user: [String: JSONValue] = [
+            "id": .string(profile.id),
+            "email": profile.email.map(JSONValue.string) ?? .null,
+            "name": profile.name.map(JSONValue.string) ?? .null,
+        ]
+        return JSONValue.object(["user": .object(user), "profile": .object(profile.attributes)]).encoded()
     }
 }

@@ -62,15 +62,20 @@ enum Base64URL {
     }
 
     static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        guard text.utf8.allSatisfy(isAlphabetByte) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        switch base64.utf8.count % 4 {
+        // Mapped byte by byte (this runs on every gated request), then decoded by Foundation.
+        var base64: [UInt8] = []
+        base64.reserveCapacity(text.utf8.count + 3)
+        for byte in text.utf8 {
+            guard isAlphabetByte(byte) else { return nil }
+            base64.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "+") : byte == UInt8(ascii: "_") ? UInt8(ascii: "/") : byte)
+        }
+        switch base64.count % 4 {
         case 0: break
-        case 2: base64 += "=="
-        case 3: base64 += "="
+        case 2: base64 += [UInt8(ascii: "="), UInt8(ascii: "=")]
+        case 3: base64.append(UInt8(ascii: "="))
         default: return nil
         }
-        return Data(base64Encoded: base64).map(Array.init)
+        return Data(base64Encoded: Data(base64)).map(Array.init)
     }
 
     private static func isAlphabetByte(_ byte: UInt8) -> Bool {

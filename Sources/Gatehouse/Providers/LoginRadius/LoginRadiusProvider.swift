@@ -60,6 +60,9 @@ public struct LoginRadiusProvider: IdentityProvider {
         configuration.decompression = .disabled
         // A refused connection should fail the call now, not be retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Provider calls are short and many run at once under load: AsyncHTTPClient's default of
+        // 8 connections per host would queue them behind each other.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

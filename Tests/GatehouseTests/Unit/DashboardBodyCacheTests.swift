@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+@testable import Gatehouse
+
+@Suite("Dashboard body cache")
+struct DashboardBodyCacheTests {
+    func session(validatedAt: Date, key: SessionKey = SessionID.generate().storageKey) -> Session {
+        let profile = UserProfile(id: "u", email: nil, name: nil, attributes: [:])
+        return Session(key: key, token: AccessToken("t"), profile: profile, createdAt: validatedAt, lastSeenAt: validatedAt, validatedAt: validatedAt)
+    }
+
+    @Test("a body is encoded once per validation, and again after a newer one")
+    func oncePerValidation() {
+        let cache = DashboardBodyCache()
+        let first = session(validatedAt: Date(timeIntervalSince1970: 100))
+        var encodings = 0
+        let encode = { () -> Data in
+            encodings += 1
+            return Data("body \(encodings)".utf8)
+        }
+        #expect(cache.body(for: first, encode: encode) == Data("body 1".utf8))
+        #expect(cache.body(for: first, encode: encode) == Data("body 1".utf8))
+        let revalidated = session(validatedAt: Date(timeIntervalSince1970: 200), key: first.key)
+        #expect(cache.body(for: revalidated, encode: encode) == Data("body 2".utf8))
+        #expect(encodings == 2)
+    }
+
+    @Test("the cache never holds more than its capacity")
+    func bounded() {
+        let cache = DashboardBodyCache(capacity: 100)
+        for _ in 0..<1_000 {
+            _ = cache.body(for: session(validatedAt: Date())) { Data() }
+        }
+        #expect(cache.count <= 100)
+    }
+}
