@@ -3,13 +3,13 @@ import Logging
 
 /// `--log-level`, shared by the commands that run servers.
 struct LoggingOptions: ParsableArguments {
-    @Option(help: "Least severe level logged: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Least severe level logged: trace, debug, info, notice, warning, error, critical (default: the configuration's logLevel, else info).")
+    var logLevel: Logger.Level?
 
     func makeLogger(label: String) -> Logger {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: label)
-        logger.logLevel = logLevel
+        logger.logLevel = logLevel ?? .info
         return logger
     }
 }

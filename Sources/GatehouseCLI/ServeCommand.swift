@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "gatehouse")
+        var logger = logging.makeLogger(label: "gatehouse")
         var loaded: LoadedConfiguration
         do {
             loaded = try ConfigurationLoader.load(fromFile: config)
@@ -35,8 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
             for problem in error.problems { Console.error("  \(problem)") }
             throw ExitCode.failure
         }
-        for warning in loaded.warnings { logger.warning("Configuration: \(warning)") }
         var configuration = loaded.configuration
+        logger.logLevel = logging.logLevel ?? configuration.logLevel
+        for warning in loaded.warnings { logger.warning("Configuration: \(warning)") }
         if let host { configuration.listen.host = host }
         if let port {
             guard (0...65535).contains(port) else {

@@ -1,11 +1,12 @@
 import Foundation
+import Logging
 
 /// Builds a ``GatehouseConfiguration`` from the JSON configuration file.
 ///
 /// Every problem is reported with its key and a fix, all at once; a configuration with any
 /// problem is refused whole, so the gateway never starts half-configured.
 public enum ConfigurationLoader {
-    static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects"]
+    static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects", "logLevel"]
     static let listenKeys: Set<String> = ["host", "port", "idleTimeoutSeconds"]
     static let providerKeys: Set<String> = ["type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds"]
     static let sessionKeys: Set<String> = [
@@ -59,11 +60,19 @@ public enum ConfigurationLoader {
         let provider = readProvider(&reader, root, publicURL: publicURL)
         let sessions = readSessions(&reader, root, publicURL: publicURL)
         let redirects = readRedirects(&reader, root)
+        let logLevel = readLogLevel(&reader, root)
 
         guard reader.problems.isEmpty, let provider else {
             throw ConfigurationError(problems: reader.problems)
         }
-        let configuration = GatehouseConfiguration(publicURL: publicURL, listen: listen, provider: provider, sessions: sessions, redirects: redirects)
+        let configuration = GatehouseConfiguration(
+            publicURL: publicURL,
+            listen: listen,
+            provider: provider,
+            sessions: sessions,
+            redirects: redirects,
+            logLevel: logLevel
+        )
         return LoadedConfiguration(configuration: configuration, warnings: reader.warnings)
     }
 
@@ -276,6 +285,16 @@ public enum ConfigurationLoader {
             }
         }
         return redirects
+    }
+
+    private static func readLogLevel(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section) -> Logger.Level {
+        let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let name = reader.string("logLevel", in: root, fix: "set logLevel to one of \(levels)") else { return .info }
+        guard let level = Logger.Level(rawValue: name.lowercased()) else {
+            reader.problem(root.key("logLevel"), "\"\(name)\" is not a log level", fix: "set logLevel to one of \(levels)")
+            return .info
+        }
+        return level
     }
 
     static func isCookieName(_ name: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Everything `gatehouse serve` needs, resolved and validated: `env:` references read, defaults
 /// applied. Built by ``ConfigurationLoader`` from the JSON file described in the README.
@@ -9,13 +10,16 @@ public struct GatehouseConfiguration: Sendable {
     public var provider: Provider
     public var sessions: Sessions
     public var redirects: Redirects
+    /// The least severe level logged; `--log-level` overrides it.
+    public var logLevel: Logger.Level
 
-    public init(publicURL: String, listen: Listen, provider: Provider, sessions: Sessions, redirects: Redirects) {
+    public init(publicURL: String, listen: Listen, provider: Provider, sessions: Sessions, redirects: Redirects, logLevel: Logger.Level = .info) {
         self.publicURL = publicURL
         self.listen = listen
         self.provider = provider
         self.sessions = sessions
         self.redirects = redirects
+        self.logLevel = logLevel
     }
 
     /// Where the server listens, and how long a connection may sit without completing a request.

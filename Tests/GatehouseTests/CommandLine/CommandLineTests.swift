@@ -64,12 +64,12 @@ struct CommandLineTests {
         #expect(!process.printed.contains("listening"))
     }
 
-    @Test("serve starts from a config, answers /healthz, and exits 0 on SIGTERM")
+    @Test("serve starts from a config, answers /healthz, logs at the configured level, and exits 0 on SIGTERM")
     func serveRunsAndStops() async throws {
         let directory = try TestFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try writeConfig(
-            #"{"publicURL": "http://127.0.0.1:8080", "provider": {"type": "mock"}, "sessions": {"sqlitePath": "\#(directory.path)/s.sqlite"}}"#
+            #"{"publicURL": "http://127.0.0.1:8080", "provider": {"type": "mock"}, "sessions": {"sqlitePath": "\#(directory.path)/s.sqlite"}, "logLevel": "warning"}"#
         )
         let process = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"])
         let port = try await process.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#)
@@ -78,6 +78,7 @@ struct CommandLineTests {
         let ready = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(10))
         #expect(ready.status.code == 200)
         #expect(await process.stop() == 0)
+        #expect(!process.printed.contains("http.route=/healthz"), "logLevel warning leaves out the info-level request lines")
         let permissions = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("s.sqlite.key").path)[.posixPermissions] as? Int
         #expect(permissions == 0o600, "the generated session key file is private")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import Gatehouse
@@ -165,6 +166,17 @@ struct ConfigurationTests {
         let configuration = try load(#"{"provider": {"type": "mock"}, "sessions": {"encryptionKey": "env:KEY"}}"#, environment: ["KEY": good]).configuration
         #expect(configuration.sessions.encryptionKey == Data(repeating: 1, count: 32))
         #expect(problems(#"{"provider": {"type": "mock"}, "sessions": {"encryptionKey": "c2hvcnQ="}}"#).map(\.key) == ["sessions.encryptionKey"])
+    }
+
+    @Test("logLevel and listen.idleTimeoutSeconds are read; a bad level names the key")
+    func logLevelAndIdleTimeout() throws {
+        let configuration = try load(#"{"provider": {"type": "mock"}, "logLevel": "Debug", "listen": {"idleTimeoutSeconds": 12}}"#).configuration
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.listen.idleTimeoutSeconds == 12)
+        #expect(configuration.listen.limits.idleTimeout == .seconds(12))
+        #expect(try load(#"{"provider": {"type": "mock"}}"#).configuration.logLevel == .info)
+        #expect(problems(#"{"provider": {"type": "mock"}, "logLevel": "loud"}"#).map(\.key) == ["logLevel"])
+        #expect(problems(#"{"provider": {"type": "mock"}, "listen": {"idleTimeoutSeconds": 0}}"#).map(\.key) == ["listen.idleTimeoutSeconds"])
     }
 
     @Test("no problem message contains a secret value")
