@@ -7,12 +7,12 @@ import ServiceLifecycle
 /// The request context of Gatehouse's routes.
 public typealias GatewayRequestContext = BasicRequestContext
 
-/// Builds the gateway's router: middleware, then every route of the contract.
+/// Builds the gateway's router: middleware, then every route of the contract. Routes log through
+/// the request's logger, so every line carries the request id.
 public func buildRouter(
     configuration: GatehouseConfiguration,
     components: GatewayComponents,
-    now: @escaping @Sendable () -> Date = Date.init,
-    logger: Logger
+    now: @escaping @Sendable () -> Date = Date.init
 ) -> Router<GatewayRequestContext> {
     let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
     let cookies = SessionCookies(
@@ -21,7 +21,7 @@ public func buildRouter(
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
         stateMaxAge: Int(components.pendingLogins.lifetime)
     )
-    let authenticator = SessionAuthenticator(sessions: sessions, provider: components.provider, cookies: cookies, logger: logger)
+    let authenticator = SessionAuthenticator(sessions: sessions, provider: components.provider, cookies: cookies)
 
     let router = Router(context: GatewayRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware())
@@ -34,14 +34,13 @@ public func buildRouter(
         loginStates: components.pendingLogins,
         cookies: cookies,
         publicURL: configuration.publicURL,
-        afterLogin: configuration.redirects.afterLogin,
-        logger: logger
+        afterLogin: configuration.redirects.afterLogin
     ).addRoutes(to: router)
     HomeController(authenticator: authenticator).addRoutes(to: router)
     DashboardController(authenticator: authenticator).addRoutes(to: router)
     ForwardAuthController(authenticator: authenticator).addRoutes(to: router)
-    LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout, logger: logger).addRoutes(to: router)
-    HealthController(store: components.store, logger: logger).addRoutes(to: router)
+    LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout).addRoutes(to: router)
+    HealthController(store: components.store).addRoutes(to: router)
     if let directory = components.mockDirectory {
         MockProviderController(directory: directory).addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
     }
@@ -63,7 +62,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
-    let router = buildRouter(configuration: configuration, components: components, now: now, logger: logger)
+    let router = buildRouter(configuration: configuration, components: components, now: now)
     let sweeper = SessionSweeper(
         sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now),
         logger: logger

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// `/dashboard`: the signed-in user, as JSON.
 struct DashboardController<Context: RequestContext>: Sendable {
@@ -9,11 +10,11 @@ struct DashboardController<Context: RequestContext>: Sendable {
     static var path: String { "/dashboard" }
 
     func addRoutes(to router: Router<Context>) {
-        router.get("dashboard") { request, _ in try await show(request) }
+        router.get("dashboard") { request, context in try await show(request, logger: context.logger) }
     }
 
-    func show(_ request: Request) async throws -> Response {
-        switch try await authenticator.authenticate(request) {
+    func show(_ request: Request, logger: Logger) async throws -> Response {
+        switch try await authenticator.authenticate(request, logger: logger) {
         case .signedOut(let staleCookie):
             return Responses.signInRequired(request, next: Self.path, clearing: staleCookie ? authenticator.cookies.expiredSession() : nil)
         case .signedIn(let session):

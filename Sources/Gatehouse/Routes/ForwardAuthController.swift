@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// `GET /auth`: the subrequest of nginx's `auth_request` (and Traefik's or Caddy's forward auth).
 ///
@@ -14,11 +15,11 @@ struct ForwardAuthController<Context: RequestContext>: Sendable {
     static var emailHeader: HTTPField.Name { HTTPField.Name("X-Auth-Request-Email")! }
 
     func addRoutes(to router: Router<Context>) {
-        router.get("auth") { request, _ in try await check(request) }
+        router.get("auth") { request, context in try await check(request, logger: context.logger) }
     }
 
-    func check(_ request: Request) async throws -> Response {
-        guard case .signedIn(let session) = try await authenticator.authenticate(request) else {
+    func check(_ request: Request, logger: Logger) async throws -> Response {
+        guard case .signedIn(let session) = try await authenticator.authenticate(request, logger: logger) else {
             return Response(status: .unauthorized, headers: [.cacheControl: "no-store"])
         }
         var headers: HTTPFields = [.cacheControl: "no-store"]

@@ -4,18 +4,17 @@ import Logging
 /// `/healthz` (the process serves) and `/readyz` (the session store answers).
 struct HealthController<Context: RequestContext>: Sendable {
     let store: any SessionStore
-    let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, _ in
             JSONResponse.make(headers: [.cacheControl: "no-store"], ["status": .string("ok")])
         }
-        router.get("readyz") { request, _ in
+        router.get("readyz") { request, context in
             do {
                 try await store.checkHealth()
                 return JSONResponse.make(headers: [.cacheControl: "no-store"], ["status": .string("ready")])
             } catch {
-                logger.warning("Readiness check failed: the session store does not answer", metadata: ["error.type": "\(type(of: error))"])
+                context.logger.warning("Readiness check failed: the session store does not answer", metadata: ["error.type": "\(type(of: error))"])
                 return ErrorResponse.make(
                     GatewayError(.serviceUnavailable, code: "not_ready", message: "The session store does not answer."),
                     for: request

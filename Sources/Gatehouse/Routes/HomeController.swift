@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 
 /// `/`: a plain page that says whether you are signed in, with the links to go on from there.
 /// Works without JavaScript; logout is a POST form.
@@ -6,12 +7,12 @@ struct HomeController<Context: RequestContext>: Sendable {
     let authenticator: SessionAuthenticator
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/") { request, _ in try await show(request) }
+        router.get("/") { request, context in try await show(request, logger: context.logger) }
     }
 
-    func show(_ request: Request) async throws -> Response {
+    func show(_ request: Request, logger: Logger) async throws -> Response {
         // The page only greets; gated routes do the revalidation.
-        let outcome = try await authenticator.authenticate(request, revalidate: false)
+        let outcome = try await authenticator.authenticate(request, logger: logger, revalidate: false)
         let body: String
         switch outcome {
         case .signedIn(let session):

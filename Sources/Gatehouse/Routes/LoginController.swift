@@ -9,18 +9,17 @@ struct LoginController<Context: RequestContext>: Sendable {
     let cookies: SessionCookies
     let publicURL: String
     let afterLogin: RedirectTarget
-    let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
-        router.get("login") { request, _ in await begin(.login, request) }
-        router.get("register") { request, _ in await begin(.register, request) }
+        router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
+        router.get("register") { request, context in await begin(.register, request, logger: context.logger) }
         router.get("login/callback/:state") { request, context in
-            await callback(request, state: context.parameters.get("state") ?? "")
+            await callback(request, state: context.parameters.get("state") ?? "", logger: context.logger)
         }
     }
 
     /// Sends the browser to the hosted page with a fresh single-use state, also set as a cookie.
-    func begin(_ action: HostedPageAction, _ request: Request) async -> Response {
+    func begin(_ action: HostedPageAction, _ request: Request, logger: Logger) async -> Response {
         let next = RedirectTarget.fromQuery(request.uri.query)
         let login: PendingLogin
         do {
@@ -36,9 +35,9 @@ struct LoginController<Context: RequestContext>: Sendable {
     }
 
     /// Checks the state, proves the token with a profile fetch, and starts a new session.
-    func callback(_ request: Request, state: String) async -> Response {
+    func callback(_ request: Request, state: String, logger: Logger) async -> Response {
         var response: Response
-        switch await completeLogin(request, state: state) {
+        switch await completeLogin(request, state: state, logger: logger) {
         case .success(let (id, target)):
             response = Responses.seeOther(target.locationHeaderValue)
             response.setCookie(cookies.session(id))
@@ -50,7 +49,7 @@ struct LoginController<Context: RequestContext>: Sendable {
         return response
     }
 
-    private func completeLogin(_ request: Request, state: String) async -> Result<(SessionID, RedirectTarget), GatewayError> {
+    private func completeLogin(_ request: Request, state: String, logger: Logger) async -> Result<(SessionID, RedirectTarget), GatewayError> {
         guard PendingLogin.isWellFormed(state) else {
             logger.info("Login callback refused: the state is not one Gatehouse issues")
             return .failure(.stateMismatch)

@@ -5,17 +5,16 @@ import Logging
 struct LogoutController<Context: RequestContext>: Sendable {
     let authenticator: SessionAuthenticator
     let afterLogout: RedirectTarget
-    let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
-        router.get("logout") { request, _ in try await logout(request) }
-        router.post("logout") { request, _ in try await logout(request) }
+        router.get("logout") { request, context in try await logout(request, logger: context.logger) }
+        router.post("logout") { request, context in try await logout(request, logger: context.logger) }
     }
 
-    func logout(_ request: Request) async throws -> Response {
+    func logout(_ request: Request, logger: Logger) async throws -> Response {
         let cookies = authenticator.cookies
         // Logging out needs no fresh profile, only a live session.
-        guard case .signedIn(let session) = try await authenticator.authenticate(request, revalidate: false) else {
+        guard case .signedIn(let session) = try await authenticator.authenticate(request, logger: logger, revalidate: false) else {
             return Responses.signInRequired(request, next: nil, clearing: cookies.hasSessionCookie(request) ? cookies.expiredSession() : nil)
         }
         // End the local session first: it must end even if the provider call fails or hangs.

@@ -18,10 +18,10 @@ struct SessionAuthenticator: Sendable {
     let sessions: SessionManager
     let provider: any IdentityProvider
     let cookies: SessionCookies
-    let logger: Logger
     let flights = RevalidationFlights()
 
-    func authenticate(_ request: Request, revalidate: Bool = true) async throws(GatewayError) -> Outcome {
+    /// - Parameter logger: the request's logger (it carries the request id).
+    func authenticate(_ request: Request, logger: Logger, revalidate: Bool = true) async throws(GatewayError) -> Outcome {
         guard cookies.hasSessionCookie(request) else { return .signedOut(staleCookie: false) }
         guard let id = cookies.sessionID(in: request) else { return .signedOut(staleCookie: true) }
         let found: Session?
@@ -34,8 +34,8 @@ struct SessionAuthenticator: Sendable {
         guard let session = found else { return .signedOut(staleCookie: true) }
         guard revalidate, sessions.needsRevalidation(session) else { return .signedIn(session) }
         // revalidateAfterSeconds 0 asks for a provider call on every request: nothing is shared.
-        guard sessions.configuration.revalidateAfter > 0 else { return try await revalidated(session) }
-        return try await flights.outcome(for: session) { () async throws(GatewayError) in try await revalidated(session) }
+        guard sessions.configuration.revalidateAfter > 0 else { return try await revalidated(session, logger: logger) }
+        return try await flights.outcome(for: session) { () async throws(GatewayError) in try await revalidated(session, logger: logger) }
     }
 
     /// Ends `session` in the store and forgets its revalidations.
@@ -44,7 +44,7 @@ struct SessionAuthenticator: Sendable {
         try await sessions.end(session.key)
     }
 
-    private func revalidated(_ session: Session) async throws(GatewayError) -> Outcome {
+    private func revalidated(_ session: Session, logger: Logger) async throws(GatewayError) -> Outcome {
         let profile: UserProfile
         do {
             profile = try await provider.fetchProfile(for: session.token)

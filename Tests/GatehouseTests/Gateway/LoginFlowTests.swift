@@ -159,6 +159,10 @@ struct LoginFlowTests {
             #expect(harness.pendingLogins.lookupCount == 0)
         }
         #expect(await harness.sessionCount == 0)
+        // The controllers log through the request's logger: each line carries its request's id.
+        let refusals = harness.logs.allText.split(separator: "\n").filter { $0.contains("Login callback refused") }
+        #expect(refusals.count == 7)
+        #expect(refusals.allSatisfy { $0.contains("hb.request.id=") })
     }
 
     @Test("a session cookie the browser brings is never adopted, and an old session dies at a new login")
