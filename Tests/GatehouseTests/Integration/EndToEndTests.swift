@@ -118,7 +118,8 @@ struct EndToEndTests {
     @Test("a connection dropped before any answer is tried once more, and only once")
     func droppedConnectionRetriedOnce() async throws {
         let listener = try await HangUpListener.start()
-        try await LiveStack().run(apiURL: "http://127.0.0.1:\(listener.port)") { stack in
+        // A generous deadline: under load two attempts must not turn into a timeout.
+        try await LiveStack().run(timeoutSeconds: 5, apiURL: "http://127.0.0.1:\(listener.port)") { stack in
             var browser = Browser(stack.gateway)
             let callback = try await stack.logIn(&browser)
             #expect(callback.status == .serviceUnavailable)
