@@ -71,6 +71,7 @@ struct DemoCommand: AsyncParsableCommand {
               Open this in a browser:  \(gatewayURL)/
               Mock identity provider:  \(idpURL)/auth.aspx (LoginRadius-compatible API at \(idpURL))
               Sessions:                in memory (gone when you stop the demo)
+              Metrics (Prometheus):    \(gatewayURL)/metrics
 
               Sign in as any fixture user (the mock asks no password), or register a new one:
             \(logins)

@@ -9,11 +9,18 @@ public typealias GatewayRequestContext = BasicRequestContext
 
 /// Builds the gateway's router: middleware, then every route of the contract. Routes log through
 /// the request's logger, so every line carries the request id.
+///
+/// - Parameter metrics: where requests, logins and provider calls are counted; by default, a new
+///   registry when the configuration enables metrics. `/metrics` is served here unless the
+///   configuration gives it a listener of its own.
 public func buildRouter(
     configuration: GatehouseConfiguration,
     components: GatewayComponents,
+    metrics: GatewayMetrics? = nil,
     now: @escaping @Sendable () -> Date = Date.init
 ) -> Router<GatewayRequestContext> {
+    let metrics = metrics ?? .forConfiguration(configuration.metrics)
+    let provider = InstrumentedProvider(base: components.provider, metrics: metrics)
     let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
     let cookies = SessionCookies(
         name: configuration.sessions.cookieName,
@@ -21,26 +28,31 @@ public func buildRouter(
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
         stateMaxAge: Int(components.pendingLogins.lifetime)
     )
-    let authenticator = SessionAuthenticator(sessions: sessions, provider: components.provider, cookies: cookies)
+    let authenticator = SessionAuthenticator(sessions: sessions, provider: provider, cookies: cookies, metrics: metrics)
 
     let router = Router(context: GatewayRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(RequestLogMiddleware())
+    router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorPageMiddleware())
 
     LoginController(
-        provider: components.provider,
+        provider: provider,
         sessions: sessions,
         loginStates: components.pendingLogins,
         cookies: cookies,
         publicURL: configuration.publicURL,
-        afterLogin: configuration.redirects.afterLogin
+        afterLogin: configuration.redirects.afterLogin,
+        metrics: metrics
     ).addRoutes(to: router)
     HomeController(authenticator: authenticator).addRoutes(to: router)
     DashboardController(authenticator: authenticator).addRoutes(to: router)
     ForwardAuthController(authenticator: authenticator).addRoutes(to: router)
     LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout).addRoutes(to: router)
     HealthController(store: components.store).addRoutes(to: router)
+    if configuration.metrics.enabled, configuration.metrics.listen == nil {
+        MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
+    }
     if let directory = components.mockDirectory {
         MockProviderController(directory: directory).addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
     }
@@ -53,16 +65,19 @@ public func buildRouter(
 ///   - components: the provider and store to use; by default, those the configuration names.
 ///   - now: the sessions' clock (tests move it by hand).
 ///   - onServerRunning: called with the listening channel once the server accepts connections.
+///   - onMetricsServerRunning: the same for the metrics listener, when the configuration has one.
 public func buildApplication(
     configuration: GatehouseConfiguration,
     components: GatewayComponents? = nil,
     mockUsers: [[String: JSONValue]] = [],
     now: @escaping @Sendable () -> Date = Date.init,
     logger: Logger,
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+    onMetricsServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
-    let router = buildRouter(configuration: configuration, components: components, now: now)
+    let metrics = GatewayMetrics.forConfiguration(configuration.metrics)
+    let router = buildRouter(configuration: configuration, components: components, metrics: metrics, now: now)
     let sweeper = SessionSweeper(
         sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now),
         logger: logger
@@ -76,10 +91,35 @@ public func buildApplication(
     )
     app.addServices(components.services)
     app.addServices(sweeper)
+    if configuration.metrics.enabled, let listen = configuration.metrics.listen {
+        let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
+        app.addServices(buildMetricsApplication(metrics: metrics, sessions: sessions, listen: listen, logger: logger, onServerRunning: onMetricsServerRunning))
+    }
     for preparation in components.preparations {
         app.beforeServerStarts(perform: preparation)
     }
     return app
+}
+
+/// The listener of its own that serves only `/metrics`.
+private func buildMetricsApplication(
+    metrics: GatewayMetrics,
+    sessions: SessionManager,
+    listen: GatehouseConfiguration.Listen,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void
+) -> some ApplicationProtocol {
+    let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(ErrorPageMiddleware())
+    MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
+    return Application(
+        router: router,
+        server: listen.limits.server,
+        configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
 }
 
 private func resolvedComponents(

@@ -6,7 +6,7 @@ import Logging
 /// Every problem is reported with its key and a fix, all at once; a configuration with any
 /// problem is refused whole, so the gateway never starts half-configured.
 public enum ConfigurationLoader {
-    static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects", "logLevel"]
+    static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects", "logLevel", "metrics"]
     static let listenKeys: Set<String> = ["host", "port", "idleTimeoutSeconds"]
     static let providerKeys: Set<String> = ["type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds"]
     static let sessionKeys: Set<String> = [
@@ -14,6 +14,7 @@ public enum ConfigurationLoader {
         "absoluteTimeoutSeconds", "revalidateAfterSeconds", "encryptionKey", "keyFile",
     ]
     static let redirectKeys: Set<String> = ["afterLogin", "afterLogout"]
+    static let metricsKeys: Set<String> = ["enabled", "listen"]
 
     /// Reads and validates the file at `path`.
     public static func load(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError)
@@ -53,7 +54,7 @@ public enum ConfigurationLoader {
         let root = ConfigurationReader.Section(path: "", members: members)
         reader.warnUnknown(in: root, known: topLevelKeys)
 
-        let listen = readListen(&reader, root)
+        let listen = readListen(&reader, reader.section("listen", in: root, known: listenKeys))
         let publicURL =
             reader.url("publicURL", in: root, allowPath: false, fix: "set publicURL to the address browsers use, e.g. \"https://login.example.com\"")
             ?? "http://\(listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host):\(listen.port)"
@@ -61,6 +62,7 @@ public enum ConfigurationLoader {
         let sessions = readSessions(&reader, root, publicURL: publicURL)
         let redirects = readRedirects(&reader, root)
         let logLevel = readLogLevel(&reader, root)
+        let metrics = readMetrics(&reader, root, gatewayListen: listen)
 
         guard reader.problems.isEmpty, let provider else {
             throw ConfigurationError(problems: reader.problems)
@@ -71,27 +73,32 @@ public enum ConfigurationLoader {
             provider: provider,
             sessions: sessions,
             redirects: redirects,
-            logLevel: logLevel
+            logLevel: logLevel,
+            metrics: metrics
         )
         return LoadedConfiguration(configuration: configuration, warnings: reader.warnings)
     }
 
     // MARK: - Sections
 
-    private static func readListen(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section) -> GatehouseConfiguration.Listen {
-        let section = reader.section("listen", in: root, known: listenKeys)
-        var listen = GatehouseConfiguration.Listen()
-        if let host = reader.string("host", in: section, fix: "set listen.host to an address such as \"127.0.0.1\" or \"0.0.0.0\"") {
+    private static func readListen(
+        _ reader: inout ConfigurationReader,
+        _ section: ConfigurationReader.Section,
+        defaults: GatehouseConfiguration.Listen = .init()
+    ) -> GatehouseConfiguration.Listen {
+        let name = section.path
+        var listen = defaults
+        if let host = reader.string("host", in: section, fix: "set \(name).host to an address such as \"127.0.0.1\" or \"0.0.0.0\"") {
             if host.isEmpty || host.contains(where: \.isWhitespace) {
-                reader.problem(section.key("host"), "is not a host address", fix: "set listen.host to an address such as \"127.0.0.1\"")
+                reader.problem(section.key("host"), "is not a host address", fix: "set \(name).host to an address such as \"127.0.0.1\"")
             } else {
                 listen.host = host
             }
         }
-        if let port = reader.integer("port", in: section, range: 0...65535, fix: "set listen.port to a port number such as 8080") {
+        if let port = reader.integer("port", in: section, range: 0...65535, fix: "set \(name).port to a port number such as 8080") {
             listen.port = port
         }
-        if let idle = reader.number("idleTimeoutSeconds", in: section, range: 0.1...3600, fix: "set listen.idleTimeoutSeconds to a number of seconds, e.g. 30")
+        if let idle = reader.number("idleTimeoutSeconds", in: section, range: 0.1...3600, fix: "set \(name).idleTimeoutSeconds to a number of seconds, e.g. 30")
         {
             listen.idleTimeoutSeconds = idle
         }
@@ -285,6 +292,29 @@ public enum ConfigurationLoader {
             }
         }
         return redirects
+    }
+
+    private static func readMetrics(
+        _ reader: inout ConfigurationReader,
+        _ root: ConfigurationReader.Section,
+        gatewayListen: GatehouseConfiguration.Listen
+    ) -> GatehouseConfiguration.Metrics {
+        let section = reader.section("metrics", in: root, known: metricsKeys)
+        var metrics = GatehouseConfiguration.Metrics()
+        if let enabled = reader.bool("enabled", in: section, fix: "set metrics.enabled to true or false") {
+            metrics.enabled = enabled
+        }
+        guard section.members["listen"] != nil else { return metrics }
+        let listen = readListen(&reader, reader.section("listen", in: section, known: listenKeys), defaults: .init(port: 9464))
+        if listen.host == gatewayListen.host, listen.port == gatewayListen.port, listen.port != 0 {
+            reader.problem(
+                section.key("listen"),
+                "is the gateway's own address",
+                fix: "give metrics.listen another port (e.g. 9464), or leave it out to serve /metrics beside the gateway"
+            )
+        }
+        metrics.listen = listen
+        return metrics
     }
 
     private static func readLogLevel(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section) -> Logger.Level {

@@ -12,14 +12,38 @@ public struct GatehouseConfiguration: Sendable {
     public var redirects: Redirects
     /// The least severe level logged; `--log-level` overrides it.
     public var logLevel: Logger.Level
+    public var metrics: Metrics
 
-    public init(publicURL: String, listen: Listen, provider: Provider, sessions: Sessions, redirects: Redirects, logLevel: Logger.Level = .info) {
+    public init(
+        publicURL: String,
+        listen: Listen,
+        provider: Provider,
+        sessions: Sessions,
+        redirects: Redirects,
+        logLevel: Logger.Level = .info,
+        metrics: Metrics = .init()
+    ) {
         self.publicURL = publicURL
         self.listen = listen
         self.provider = provider
         self.sessions = sessions
         self.redirects = redirects
         self.logLevel = logLevel
+        self.metrics = metrics
+    }
+
+    /// Whether and where `/metrics` is served.
+    public struct Metrics: Sendable, Equatable {
+        /// Whether `/metrics` is served at all.
+        public var enabled: Bool
+        /// A listener of its own for `/metrics` (then the gateway's listener does not serve it);
+        /// `nil` serves it beside the gateway's routes.
+        public var listen: Listen?
+
+        public init(enabled: Bool = true, listen: Listen? = nil) {
+            self.enabled = enabled
+            self.listen = listen
+        }
     }
 
     /// Where the server listens, and how long a connection may sit without completing a request.

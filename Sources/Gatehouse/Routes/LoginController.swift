@@ -9,6 +9,7 @@ struct LoginController<Context: RequestContext>: Sendable {
     let cookies: SessionCookies
     let publicURL: String
     let afterLogin: RedirectTarget
+    let metrics: GatewayMetrics
 
     func addRoutes(to router: Router<Context>) {
         router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
@@ -39,9 +40,11 @@ struct LoginController<Context: RequestContext>: Sendable {
         var response: Response
         switch await completeLogin(request, state: state, logger: logger) {
         case .success(let (id, target)):
+            metrics.recordLoginSucceeded()
             response = Responses.seeOther(target.locationHeaderValue)
             response.setCookie(cookies.session(id))
         case .failure(let error):
+            metrics.recordLoginFailed(reason: error.code)
             response = ErrorResponse.make(error, for: request)
         }
         // The state is spent either way.

@@ -18,6 +18,7 @@ struct SessionAuthenticator: Sendable {
     let sessions: SessionManager
     let provider: any IdentityProvider
     let cookies: SessionCookies
+    let metrics: GatewayMetrics
     let flights = RevalidationFlights()
 
     /// - Parameter logger: the request's logger (it carries the request id).
@@ -32,10 +33,17 @@ struct SessionAuthenticator: Sendable {
             throw .storeUnavailable
         }
         guard let session = found else { return .signedOut(staleCookie: true) }
-        guard revalidate, sessions.needsRevalidation(session) else { return .signedIn(session) }
+        guard revalidate else { return .signedIn(session) }
+        guard sessions.needsRevalidation(session) else {
+            metrics.recordValidation(.fresh)
+            return .signedIn(session)
+        }
         // revalidateAfterSeconds 0 asks for a provider call on every request: nothing is shared.
         guard sessions.configuration.revalidateAfter > 0 else { return try await revalidated(session, logger: logger) }
-        return try await flights.outcome(for: session) { () async throws(GatewayError) in try await revalidated(session, logger: logger) }
+        let metrics = self.metrics
+        return try await flights.outcome(for: session, joined: { metrics.recordValidation(.shared) }) { () async throws(GatewayError) in
+            try await revalidated(session, logger: logger)
+        }
     }
 
     /// Ends `session` in the store and forgets its revalidations.
@@ -45,6 +53,7 @@ struct SessionAuthenticator: Sendable {
     }
 
     private func revalidated(_ session: Session, logger: Logger) async throws(GatewayError) -> Outcome {
+        metrics.recordValidation(.fetched)
         let profile: UserProfile
         do {
             profile = try await provider.fetchProfile(for: session.token)

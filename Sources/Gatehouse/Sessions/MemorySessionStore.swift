@@ -38,5 +38,9 @@ public actor MemorySessionStore: SessionStore {
         return before - sessions.count
     }
 
+    public func countLive(idleCutoff: Date, createdCutoff: Date) -> Int {
+        sessions.values.count { $0.lastSeenAt > idleCutoff && $0.createdAt > createdCutoff }
+    }
+
     public func checkHealth() {}
 }

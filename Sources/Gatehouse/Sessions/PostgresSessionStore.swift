@@ -182,6 +182,21 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
+    public func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
+        let (client, logger) = (self.client, self.logger)
+        return try await bounded {
+            let rows = try await client.query(
+                """
+                SELECT count(*) FROM gatehouse_sessions
+                WHERE last_seen_at > \(idleCutoff.timeIntervalSince1970) AND created_at > \(createdCutoff.timeIntervalSince1970)
+                """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
     public func checkHealth() async throws {
         let (client, logger) = (self.client, self.logger)
         try await bounded {

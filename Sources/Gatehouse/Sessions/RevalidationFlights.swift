@@ -27,8 +27,15 @@ actor RevalidationFlights {
 
     /// The outcome of revalidating `session`: joined when a flight for the same generation exists,
     /// else from `revalidate`, which runs once for everyone who asks meanwhile.
-    func outcome(for session: Session, revalidate: @escaping @Sendable () async throws(GatewayError) -> Outcome) async throws(GatewayError) -> Outcome {
+    ///
+    /// - Parameter joined: called before waiting when the caller shares another caller's flight.
+    func outcome(
+        for session: Session,
+        joined: @Sendable () -> Void = {},
+        revalidate: @escaping @Sendable () async throws(GatewayError) -> Outcome
+    ) async throws(GatewayError) -> Outcome {
         if let flight = flights[session.key], flight.generation >= session.validatedAt {
+            joined()
             return try await Self.value(of: flight.task)
         }
         let task = Task<Outcome, any Error> { try await revalidate() }

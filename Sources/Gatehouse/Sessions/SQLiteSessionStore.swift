@@ -137,6 +137,14 @@ public final class SQLiteSessionStore: SessionStore, Service {
         return rows.count
     }
 
+    public func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT count(*) AS live FROM gatehouse_sessions WHERE last_seen_at > ? AND created_at > ?",
+            [.float(idleCutoff.timeIntervalSince1970), .float(createdCutoff.timeIntervalSince1970)]
+        )
+        return rows.first?.column("live")?.integer ?? 0
+    }
+
     public func checkHealth() async throws {
         _ = try await connection.query("SELECT 1")
     }

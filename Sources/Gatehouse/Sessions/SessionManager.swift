@@ -92,6 +92,15 @@ public struct SessionManager: Sendable {
         )
     }
 
+    /// How many sessions in the store are live now.
+    public func liveCount() async throws -> Int {
+        let date = now()
+        return try await store.countLive(
+            idleCutoff: date.addingTimeInterval(-configuration.idleTimeout),
+            createdCutoff: date.addingTimeInterval(-configuration.absoluteTimeout)
+        )
+    }
+
     func isExpired(_ session: Session, at date: Date) -> Bool {
         date.timeIntervalSince(session.lastSeenAt) >= configuration.idleTimeout
             || date.timeIntervalSince(session.createdAt) >= configuration.absoluteTimeout

@@ -21,6 +21,8 @@ public protocol SessionStore: Sendable {
     /// Removes sessions idle since before `idleCutoff` or created before `createdCutoff`;
     /// returns how many went.
     func deleteExpired(idleCutoff: Date, createdCutoff: Date) async throws -> Int
+    /// How many sessions were seen after `idleCutoff` and created after `createdCutoff` (for `/metrics`).
+    func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int
     /// Throws when the store cannot answer (for `/readyz`).
     func checkHealth() async throws
 }

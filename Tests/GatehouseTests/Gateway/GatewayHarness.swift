@@ -15,7 +15,7 @@ struct GatewayHarness {
     let provider: ScriptedProvider
     let store: SwitchableStore
     let pendingLogins = CountingPendingLoginStore()
-    let configuration: GatehouseConfiguration
+    var configuration: GatehouseConfiguration
     let logs = LogCapture()
 
     init(revalidateAfter: TimeInterval = 30) {

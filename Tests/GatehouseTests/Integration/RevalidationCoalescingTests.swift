@@ -76,6 +76,12 @@ struct RevalidationCoalescingTests {
             #expect(statuses.count == 500)
             #expect(statuses.allSatisfy { $0 == 200 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
             #expect(await directory.profileFetchCount == fetchesBefore + 1)
+            // The gateway's own count agrees: one request fetched, the rest shared it or found it fresh.
+            let metrics = try await MetricsTests.scrape(session.stack.gateway)
+            #expect(metrics.value(#"gatehouse_session_validations_total{result="fetched"}"#) == 1)
+            let shared = metrics.value(#"gatehouse_session_validations_total{result="shared"}"#) ?? 0
+            let fresh = metrics.value(#"gatehouse_session_validations_total{result="fresh"}"#) ?? 0
+            #expect(shared + fresh == 499)
 
             // Trusted again for 30 s: the next burst asks nobody.
             _ = try await Self.concurrentGets(session.dashboardURL, cookie: session.cookie, count: 50)

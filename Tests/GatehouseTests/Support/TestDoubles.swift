@@ -52,6 +52,10 @@ final class SwitchableStore: SessionStore {
         try check()
         return await base.deleteExpired(idleCutoff: idleCutoff, createdCutoff: createdCutoff)
     }
+    func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
+        try check()
+        return await base.countLive(idleCutoff: idleCutoff, createdCutoff: createdCutoff)
+    }
     func checkHealth() async throws { try check() }
 }
 

@@ -43,6 +43,8 @@ struct ConfigurationTests {
         #expect(configuration.sessions.lifetime == .init(idleTimeout: 1800, absoluteTimeout: 28800, revalidateAfter: 30))
         #expect(configuration.redirects.afterLogin.path == "/dashboard")
         #expect(configuration.redirects.afterLogout.path == "/")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.metrics == .init(enabled: true, listen: .init(host: "127.0.0.1", port: 9464)))
     }
 
     @Test("defaults: hosted page from appName, LoginRadius API URL, sqlite store, 5 s timeout")
@@ -177,6 +179,21 @@ struct ConfigurationTests {
         #expect(try load(#"{"provider": {"type": "mock"}}"#).configuration.logLevel == .info)
         #expect(problems(#"{"provider": {"type": "mock"}, "logLevel": "loud"}"#).map(\.key) == ["logLevel"])
         #expect(problems(#"{"provider": {"type": "mock"}, "listen": {"idleTimeoutSeconds": 0}}"#).map(\.key) == ["listen.idleTimeoutSeconds"])
+    }
+
+    @Test("metrics are on beside the gateway by default; metrics.listen moves them, metrics.enabled turns them off")
+    func metrics() throws {
+        let defaults = try load(#"{"provider": {"type": "mock"}}"#).configuration.metrics
+        #expect(defaults == .init(enabled: true, listen: nil))
+        let separate = try load(#"{"provider": {"type": "mock"}, "metrics": {"listen": {"host": "0.0.0.0"}}}"#).configuration.metrics
+        #expect(separate.listen == .init(host: "0.0.0.0", port: 9464))
+        #expect(try load(#"{"provider": {"type": "mock"}, "metrics": {"enabled": false}}"#).configuration.metrics.enabled == false)
+
+        let clash = problems(#"{"provider": {"type": "mock"}, "listen": {"port": 8080}, "metrics": {"listen": {"port": 8080}}}"#)
+        #expect(clash.map(\.key) == ["metrics.listen"])
+        let wrong = problems(#"{"provider": {"type": "mock"}, "metrics": {"enabled": "yes", "listen": {"port": 70000, "host": ""}}}"#)
+        #expect(wrong.map(\.key).sorted() == ["metrics.enabled", "metrics.listen.host", "metrics.listen.port"])
+        #expect(wrong.first { $0.key == "metrics.listen.port" }?.fix.contains("metrics.listen.port") == true)
     }
 
     @Test("no problem message contains a secret value")

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Gatehouse
+
+@Suite("Metrics (/metrics in Prometheus format)")
+struct MetricsTests {
+    static func scrape(_ client: any TestClientProtocol) async throws -> PrometheusText {
+        let response = try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil)
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+        return PrometheusText(text: String(buffer: response.body))
+    }
+
+    @Test("requests, logins, provider calls, validations and live sessions are counted as they happen")
+    func countsTheFlow() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            #expect(try await browser.get("/dashboard").status == .unauthorized)
+            let callback = try await browser.startLogin()
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            #expect(try await browser.get("\(callback)?token=\(token.value)").status == .seeOther)
+            #expect(try await browser.get("/dashboard").status == .ok)
+            #expect(try await browser.get("/dashboard").status == .ok)
+            // The spent state again: refused, and counted by its reason.
+            #expect(try await client.execute(uri: "\(callback)?token=\(token.value)", method: .get, headers: [:], body: nil).status == .forbidden)
+
+            let signedIn = try await Self.scrape(client)
+            #expect(signedIn.value(#"gatehouse_http_requests_total{method="GET",route="/dashboard",status="401"}"#) == 1)
+            #expect(signedIn.value(#"gatehouse_http_requests_total{method="GET",route="/dashboard",status="200"}"#) == 2)
+            #expect(signedIn.value(#"gatehouse_http_requests_total{method="GET",route="/login/callback/{state}",status="303"}"#) == 1)
+            #expect(signedIn.value(#"gatehouse_http_request_duration_seconds_count{method="GET",route="/dashboard"}"#) == 3)
+            #expect(signedIn.value(#"gatehouse_http_request_duration_seconds_bucket{method="GET",route="/dashboard",le="+Inf"}"#) == 3)
+            #expect(signedIn.value("gatehouse_logins_succeeded_total") == 1)
+            #expect(signedIn.value(#"gatehouse_logins_failed_total{reason="state_mismatch"}"#) == 1)
+            #expect(signedIn.value(#"gatehouse_provider_calls_total{operation="profile",outcome="ok"}"#) == 1)
+            #expect(signedIn.value(#"gatehouse_provider_call_duration_seconds_count{operation="profile"}"#) == 1)
+            #expect(signedIn.value(#"gatehouse_session_validations_total{result="fresh"}"#) == 2)
+            #expect(signedIn.value(#"gatehouse_session_validations_total{result="fetched"}"#) == nil)
+            #expect(signedIn.value("gatehouse_sessions_live") == 1)
+
+            try await browser.post("/logout")
+            let signedOut = try await Self.scrape(client)
+            #expect(signedOut.value(#"gatehouse_provider_calls_total{operation="invalidate",outcome="ok"}"#) == 1)
+            #expect(signedOut.value("gatehouse_sessions_live") == 0)
+        }
+    }
+
+    @Test("provider failures are counted by outcome, failed logins by the reason the browser was shown")
+    func countsFailures() async throws {
+        let harness = GatewayHarness(revalidateAfter: 0)
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            harness.provider.failFetches(with: .timedOut())
+            #expect(try await browser.get("/dashboard").status == .gatewayTimeout)
+            harness.provider.failFetches(with: .tokenRejected(code: 905, reason: "Access token is invalid"))
+            #expect(try await browser.get("/dashboard").status == .unauthorized)
+            var other = Browser(client)
+            #expect(try await other.logIn(directory: harness.directory).status == .unauthorized)
+
+            let metrics = try await Self.scrape(client)
+            #expect(metrics.value(#"gatehouse_provider_calls_total{operation="profile",outcome="ok"}"#) == 1)
+            #expect(metrics.value(#"gatehouse_provider_calls_total{operation="profile",outcome="timed_out"}"#) == 1)
+            #expect(metrics.value(#"gatehouse_provider_calls_total{operation="profile",outcome="token_rejected"}"#) == 2)
+            #expect(metrics.value(#"gatehouse_session_validations_total{result="fetched"}"#) == 2)
+            #expect(metrics.value(#"gatehouse_logins_failed_total{reason="token_rejected"}"#) == 1)
+            #expect(metrics.value("gatehouse_logins_succeeded_total") == 1)
+            #expect(metrics.value("gatehouse_sessions_live") == 0)
+        }
+    }
+
+    @Test("unmatched paths and unknown methods count under fixed labels, so a scan cannot create series")
+    func boundedLabels() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            for index in 0..<3 {
+                #expect(try await client.execute(uri: "/scan-\(index)/wp-admin.php", method: .get, headers: [:], body: nil).status == .notFound)
+            }
+            _ = try await client.execute(uri: "/healthz", method: HTTPRequest.Method("BREW")!, headers: [:], body: nil)
+
+            let metrics = try await Self.scrape(client)
+            #expect(metrics.value(#"gatehouse_http_requests_total{method="GET",route="NotFound",status="404"}"#) == 3)
+            #expect(!metrics.text.contains("scan-"))
+            #expect(!metrics.text.contains("BREW"))
+            #expect(metrics.seriesNames.contains { $0.hasPrefix(#"gatehouse_http_requests_total{method="OTHER""#) })
+        }
+    }
+
+    @Test("metrics.enabled false: no /metrics route")
+    func disabled() async throws {
+        var harness = GatewayHarness()
+        harness.configuration.metrics.enabled = false
+        try await harness.run { client in
+            let response = try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil)
+            #expect(response.status == .notFound)
+        }
+    }
+}
