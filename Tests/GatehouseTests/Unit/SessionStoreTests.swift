@@ -85,7 +85,7 @@ struct SessionStoreTests {
         }
     }
 
-    @Test("deleteExpired removes idle and too-old sessions only", arguments: Kind.available)
+    @Test("countLive counts, and deleteExpired removes, idle and too-old sessions only", arguments: Kind.available)
     func sweep(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
             let base = Date(timeIntervalSince1970: 1_800_000_000)
@@ -94,6 +94,9 @@ struct SessionStoreTests {
             idle.lastSeenAt = base.addingTimeInterval(500)
             let (_, fresh) = makeSession(at: base.addingTimeInterval(1000))
             for session in [old, idle, fresh] { try await store.insert(session) }
+            // Counted first: only the fresh one is live; the store may still hold the others.
+            #expect(try await store.countLive(idleCutoff: base.addingTimeInterval(600), createdCutoff: base.addingTimeInterval(100)) == 1)
+            #expect(try await store.countLive(idleCutoff: base.addingTimeInterval(-1), createdCutoff: base.addingTimeInterval(-1)) == 3)
             let removed = try await store.deleteExpired(idleCutoff: base.addingTimeInterval(600), createdCutoff: base.addingTimeInterval(100))
             #expect(removed == 2)
             #expect(try await store.session(for: fresh.key) != nil)
