@@ -101,8 +101,8 @@ struct CommandLineTests {
 
     @Test("demo starts both servers with zero configuration, prints the URL and the fixture logins")
     func demo() async throws {
-        let base = Int.random(in: 20_000..<40_000)
-        let process = try GatehouseProcess(["demo", "--port", "\(base)", "--idp-port", "\(base + 1)"])
+        let (base, idpPort) = (try LoopbackPort.free(), try LoopbackPort.free())
+        let process = try GatehouseProcess(["demo", "--port", "\(base)", "--idp-port", "\(idpPort)"])
         _ = try await process.waitFor("Stop with Ctrl-C")
         #expect(process.printed.contains("http://127.0.0.1:\(base)/"))
         #expect(process.printed.contains("Ada Lovelace <ada@example.com>"))
@@ -112,9 +112,9 @@ struct CommandLineTests {
         defer { _ = client.shutdown() }
         let login = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(base)/login"), timeout: .seconds(10))
         #expect(login.status.code == 303)
-        #expect(login.headers.first(name: "Location")?.hasPrefix("http://127.0.0.1:\(base + 1)/auth.aspx?action=login") == true)
+        #expect(login.headers.first(name: "Location")?.hasPrefix("http://127.0.0.1:\(idpPort)/auth.aspx?action=login") == true)
         let page = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(base + 1)/auth.aspx?action=login&return_url=http%3A%2F%2F127.0.0.1%2Fx"),
+            HTTPClientRequest(url: "http://127.0.0.1:\(idpPort)/auth.aspx?action=login&return_url=http%3A%2F%2F127.0.0.1%2Fx"),
             timeout: .seconds(10)
         )
         #expect(page.status.code == 200)

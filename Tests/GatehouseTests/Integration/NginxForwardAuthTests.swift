@@ -84,8 +84,8 @@ struct Nginx {
     static func start(gatewayPort: Int) async throws -> Nginx {
         let binary = try #require(Self.binary, "GATEHOUSE_REQUIRE_NGINX=1 but nginx is not installed")
         let directory = try TestFixtures.temporaryDirectory()
-        let site = try freePort()
-        let upstream = try freePort()
+        let site = try LoopbackPort.free()
+        let upstream = try LoopbackPort.free()
         let content = directory.appendingPathComponent("www/reports")
         try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
         try Data("<html><body>Q3 upstream report</body></html>".utf8).write(to: content.appendingPathComponent("q3.html"))
@@ -129,12 +129,5 @@ struct Nginx {
     func stop() async {
         _ = await process.stop(signal: SIGQUIT)
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// A loopback port that was free a moment ago.
-    static func freePort() throws -> Int {
-        let socket = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? socket.close().wait() }
-        return try #require(socket.localAddress?.port)
     }
 }

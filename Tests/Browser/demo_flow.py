@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Drives headless Chromium through a running `gatehouse demo`, the way a person would.
+
+Run by Tests/GatehouseTests/Integration/BrowserEndToEndTests.swift, which starts the demo:
+
+    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR
+
+Each step saves a screenshot NN-name.png into DIR. Any failed check raises, so the exit status
+is non-zero and the message says which step and what the browser showed.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def find(program, *candidates):
+    for path in (shutil.which(program), *candidates):
+        if path and os.access(path, os.X_OK):
+            return path
+    raise SystemExit(f"{program} not found: apt-get install -y chromium chromium-driver")
+
+
+def start_browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = find("chromium", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1000,760", "--lang=en-GB"):
+        options.add_argument(argument)
+    # The driver is Debian's, named explicitly: Selenium Manager must not download anything.
+    service = Service(executable_path=find("chromedriver", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+class Flow:
+    def __init__(self, browser, gateway, idp, out):
+        self.browser, self.gateway, self.idp, self.out = browser, gateway, idp, out
+        self.step = 0
+        self.wait = WebDriverWait(browser, 10)
+
+    def shot(self, name):
+        self.step += 1
+        path = os.path.join(self.out, f"{self.step:02d}-{name}.png")
+        if not self.browser.save_screenshot(path):
+            raise AssertionError(f"could not save {path}")
+        print(f"step {self.step:02d} {name}: {self.browser.current_url}", flush=True)
+
+    def check(self, condition, what):
+        if not condition:
+            raise AssertionError(f"step {self.step + 1}: {what}; the browser is at {self.browser.current_url} showing:\n{self.text()[:600]}")
+
+    def text(self):
+        return self.browser.find_element(By.TAG_NAME, "body").text
+
+    def wait_for_url(self, prefix):
+        try:
+            self.wait.until(lambda browser: browser.current_url.startswith(prefix))
+        except Exception:
+            self.check(False, f"expected a page under {prefix}")
+
+    def dashboard_json(self):
+        try:
+            return json.loads(self.text())
+        except ValueError:
+            self.check(False, "the dashboard is not JSON")
+
+    def press(self, xpath):
+        button = self.wait.until(expected_conditions.element_to_be_clickable((By.XPATH, xpath)))
+        button.click()
+
+    def run(self):
+        browser = self.browser
+        browser.get(self.gateway + "/")
+        self.check("You are not signed in." in self.text(), "the landing page should say nobody is signed in")
+        self.check(browser.find_elements(By.LINK_TEXT, "Log in") and browser.find_elements(By.LINK_TEXT, "Register"), "Login and Register links")
+        self.shot("landing-signed-out")
+
+        # A gated page sends the browser to the provider's hosted login page.
+        browser.get(self.gateway + "/dashboard")
+        self.wait_for_url(self.idp + "/auth.aspx?action=login")
+        self.check("Sign in as Ada Lovelace" in self.text(), "the hosted page lists the fixture users")
+        self.shot("hosted-login-page")
+
+        # Pick a fixture user: the provider hands back a token, the gateway lands on the dashboard.
+        self.press("//button[normalize-space()='Sign in as Ada Lovelace']")
+        self.wait_for_url(self.gateway + "/dashboard")
+        dashboard = self.dashboard_json()
+        self.check(dashboard["user"]["email"] == "ada@example.com", "the dashboard shows Ada")
+        self.check("token" not in browser.current_url, "the token is not left in the address bar")
+        cookie = browser.get_cookie("gatehouse_session")
+        self.check(cookie is not None and cookie["httpOnly"] and cookie.get("sameSite") == "Lax", "an HttpOnly, SameSite=Lax session cookie")
+        self.shot("dashboard-fixture-user")
+
+        browser.get(self.gateway + "/")
+        self.check("Signed in as Ada Lovelace" in self.text(), "the landing page greets Ada")
+        self.shot("landing-signed-in")
+
+        # Logout is a POST form: no JavaScript needed.
+        self.press("//form[@action='/logout']/button")
+        self.wait.until(lambda browser: "You are not signed in." in self.text())
+        self.check(browser.get_cookie("gatehouse_session") is None, "the session cookie is gone")
+        self.shot("logged-out")
+
+        # Register a new user the same way.
+        browser.find_element(By.LINK_TEXT, "Register").click()
+        self.wait_for_url(self.idp + "/auth.aspx?action=register")
+        form = browser.find_element(By.XPATH, "//form[input[@name='action' and @value='register']]")
+        form.find_element(By.NAME, "first_name").send_keys("Katherine")
+        form.find_element(By.NAME, "last_name").send_keys("Johnson")
+        form.find_element(By.NAME, "email").send_keys("katherine@example.org")
+        self.shot("registration-form")
+        form.find_element(By.XPATH, ".//input[@type='submit']").click()
+        self.wait_for_url(self.gateway + "/dashboard")
+        dashboard = self.dashboard_json()
+        self.check(dashboard["user"]["email"] == "katherine@example.org", "the dashboard shows the new user")
+        self.check(dashboard["user"]["name"] == "Katherine Johnson", "with the name she registered")
+        self.shot("dashboard-new-user")
+
+        browser.get(self.gateway + "/")
+        self.check("Signed in as Katherine Johnson" in self.text(), "the landing page greets the new user")
+        self.press("//form[@action='/logout']/button")
+        self.wait.until(lambda browser: "You are not signed in." in self.text())
+        self.shot("logged-out-again")
+
+        # Logged out for real: the dashboard sends the browser back to login.
+        browser.get(self.gateway + "/dashboard")
+        self.wait_for_url(self.idp + "/auth.aspx?action=login")
+        self.shot("dashboard-back-to-login")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gateway", required=True, help="the demo gateway's URL, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--idp", required=True, help="the demo mock provider's URL, e.g. http://127.0.0.1:8090")
+    parser.add_argument("--out", required=True, help="the folder for the screenshots")
+    arguments = parser.parse_args()
+    os.makedirs(arguments.out, exist_ok=True)
+    browser = start_browser()
+    try:
+        Flow(browser, arguments.gateway.rstrip("/"), arguments.idp.rstrip("/"), arguments.out).run()
+    except AssertionError as failure:
+        browser.save_screenshot(os.path.join(arguments.out, "failure.png"))
+        print(f"FAILED {failure}", file=sys.stderr)
+        return 1
+    finally:
+        browser.quit()
+    print("browser flow passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
