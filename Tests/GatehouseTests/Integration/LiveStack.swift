@@ -26,7 +26,7 @@ struct LiveStack {
     /// Starts the mock provider, then a gateway pointed at it (or at `apiURL` when given), and runs `body`.
     func run(
         store: @escaping @Sendable () async throws -> (any SessionStore, [any Service]) = { (MemorySessionStore(), []) },
-        timeoutSeconds: Double = 1,
+        timeoutSeconds: Double = 10,
         revalidateAfter: TimeInterval = 30,
         apiURL: String? = nil,
         idleTimeoutSeconds: Double = 30,
