@@ -13,8 +13,9 @@ public func fuzzLoginRadiusResponseMain(_ argc: CInt, _ argv: UnsafeMutablePoint
 /// The function libFuzzer calls with each input: the first byte picks an HTTP status, the rest is the provider's body.
 ///
 /// Every answer must become a profile or a `ProviderError` (the decoder's typed throws make any
-/// other outcome a crash). A profile must have an id, and must survive the round trip through
-/// JSON that storing it in a session takes.
+/// other outcome a crash). A profile must have an id, its profile text must parse as a JSON object
+/// (the dashboard embeds it as it is), and it must survive the round trip that storing it in a
+/// session takes.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLoginRadiusResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
@@ -24,9 +25,9 @@ public func fuzzLoginRadiusResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) 
 
     if let profile = try? LoginRadiusResponse.profile(status: status, body: body) {
         precondition(!profile.id.isEmpty, "a profile without an id was accepted")
-        let stored = try! JSONEncoder().encode(profile)
-        let restored = try! JSONDecoder().decode(UserProfile.self, from: stored)
-        precondition(restored.id == profile.id && restored.email == profile.email, "a profile changed in a JSON round trip")
+        precondition((try? JSONValue(parsing: profile.json))?.objectValue != nil, "a profile's text is not a JSON object")
+        let restored = UserProfile(storedRepresentation: profile.storedRepresentation)
+        precondition(restored?.id == profile.id && restored?.email == profile.email && restored?.json == profile.json, "a profile changed when stored")
     }
     do {
         try LoginRadiusResponse.invalidation(status: status, body: body)

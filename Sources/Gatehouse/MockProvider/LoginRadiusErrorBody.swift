@@ -1,3 +1,5 @@
+import Foundation
+
 /// The error answers of the LoginRadius API, as the mock provider sends them.
 public struct LoginRadiusErrorBody: Sendable, Equatable {
     /// The HTTP status LoginRadius answers with.
@@ -32,11 +34,13 @@ public struct LoginRadiusErrorBody: Sendable, Equatable {
     }
 }
 
-/// One answer of the mock provider's API: a status and a JSON body.
+/// One answer of the mock provider's API: a status and an encoded JSON body.
 public struct MockAPIAnswer: Sendable, Equatable {
     public var status: Int
-    public var body: JSONValue
+    public var body: Data
 
-    public static func ok(_ body: JSONValue) -> Self { .init(status: 200, body: body) }
-    public static func error(_ error: LoginRadiusErrorBody) -> Self { .init(status: error.status, body: error.json) }
+    public static func ok(_ body: JSONValue) -> Self { .init(status: 200, body: body.encoded()) }
+    /// A success whose body is already encoded (the mock encodes each profile once).
+    public static func ok(encoded body: Data) -> Self { .init(status: 200, body: body) }
+    public static func error(_ error: LoginRadiusErrorBody) -> Self { .init(status: error.status, body: error.json.encoded()) }
 }

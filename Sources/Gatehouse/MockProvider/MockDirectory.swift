@@ -26,7 +26,9 @@ public actor MockDirectory {
 
     public let configuration: Configuration
     private let now: @Sendable () -> Date
-    private var profiles: [[String: JSONValue]]
+    /// The users in fixture order, each with its profile object already encoded, as the API sends it.
+    private var profiles: [UserProfile]
+    private var profileIndex: [String: Int]
     private var tokens: [String: IssuedToken] = [:]
     private var fault: MockFault?
 
@@ -40,7 +42,8 @@ public actor MockDirectory {
 
     /// - Parameter users: LoginRadius-shaped profile objects, each with a `Uid`.
     public init(users: [[String: JSONValue]], configuration: Configuration = .init(), now: @escaping @Sendable () -> Date = Date.init) {
-        self.profiles = users
+        self.profiles = users.compactMap(UserProfile.init(loginRadiusProfile:))
+        self.profileIndex = Dictionary(profiles.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.configuration = configuration
         self.now = now
     }
@@ -49,7 +52,7 @@ public actor MockDirectory {
 
     /// The users a browser can sign in as, in fixture order.
     public var users: [UserProfile] {
-        profiles.compactMap(UserProfile.init(loginRadiusProfile:))
+        profiles
     }
 
     /// Adds a user, as the hosted registration page does, and returns them.
@@ -71,16 +74,18 @@ public actor MockDirectory {
             "NoOfLogins": .integer(0),
             "CreatedDate": .string(ISO8601DateFormatter().string(from: now())),
         ]
-        profiles.append(profile)
         // The profile has a Uid by construction.
-        return UserProfile(loginRadiusProfile: profile)!
+        let user = UserProfile(loginRadiusProfile: profile)!
+        profileIndex[user.id] = profiles.count
+        profiles.append(user)
+        return user
     }
 
     // MARK: - Tokens
 
     /// Issues a fresh token for a user, as a successful hosted login does; `nil` for an unknown user.
     public func issueToken(forUserID userID: String) -> AccessToken? {
-        guard profiles.contains(where: { UserProfile(loginRadiusProfile: $0)?.id == userID }) else { return nil }
+        guard profileIndex[userID] != nil else { return nil }
         let token = UUID().uuidString.lowercased()
         tokens[token] = IssuedToken(userID: userID, expiresAt: now().addingTimeInterval(Self.seconds(configuration.tokenLifetime)))
         return AccessToken(token)
@@ -90,7 +95,7 @@ public actor MockDirectory {
     /// token for scripts and benchmarks. `false` for an unknown user or a malformed token.
     @discardableResult
     public func addFixedToken(_ token: AccessToken, forUserID userID: String) -> Bool {
-        guard profiles.contains(where: { UserProfile(loginRadiusProfile: $0)?.id == userID }) else { return false }
+        guard profileIndex[userID] != nil else { return false }
         tokens[token.value] = IssuedToken(userID: userID, expiresAt: .distantFuture)
         return true
     }
@@ -138,8 +143,8 @@ public actor MockDirectory {
         case .failure(let error):
             return .error(error)
         case .success(let issued):
-            let profile = profiles.first { UserProfile(loginRadiusProfile: $0)?.id == issued.userID }
-            return profile.map { .ok(.object($0)) } ?? .error(.tokenInvalid)
+            guard let index = profileIndex[issued.userID] else { return .error(.tokenInvalid) }
+            return .ok(encoded: profiles[index].json)
         }
     }
 

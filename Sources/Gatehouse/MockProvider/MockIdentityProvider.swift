@@ -22,11 +22,11 @@ public struct MockIdentityProvider: IdentityProvider {
 
     public func fetchProfile(for token: AccessToken) async throws -> UserProfile {
         let answer = await directory.profile(apiKey: apiKey, token: token.value)
-        return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.encoded())
+        return try LoginRadiusResponse.profile(status: answer.status, body: answer.body)
     }
 
     public func invalidate(_ token: AccessToken) async throws {
         let answer = await directory.invalidate(apiKey: apiKey, token: token.value)
-        try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body.encoded())
+        try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body)
     }
 }

@@ -102,7 +102,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
         let apiKey = request.uri.queryParameters.get("apikey")
         let answer = await operation(apiKey, Self.bearerToken(in: request.headers))
         var buffer = ByteBuffer()
-        buffer.writeBytes(answer.body.encoded())
+        buffer.writeBytes(answer.body)
         return Response(
             status: .init(code: answer.status),
             headers: [.contentType: "application/json; charset=utf-8"],

@@ -23,13 +23,20 @@ struct DashboardController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// `{"user": {"id", "email", "name"}, "profile": {the provider's profile object}}`.
+    /// `{"user": {"id", "email", "name"}, "profile": {the provider's profile object}}`, with the
+    /// profile object copied in as the provider sent it.
     static func body(for profile: UserProfile) -> Data {
         let user: [String: JSONValue] = [
             "id": .string(profile.id),
             "email": profile.email.map(JSONValue.string) ?? .null,
             "name": profile.name.map(JSONValue.string) ?? .null,
         ]
-        return JSONValue.object(["user": .object(user), "profile": .object(profile.attributes)]).encoded()
+        var body = Data(#"{"user":"#.utf8)
+        body.reserveCapacity(profile.json.count + 200)
+        body.append(JSONValue.object(user).encoded())
+        body.append(contentsOf: #","profile":"#.utf8)
+        body.append(profile.json)
+        body.append(UInt8(ascii: "}"))
+        return body
     }
 }

@@ -35,7 +35,9 @@ struct SealedSessionRecord {
     /// The session, or a thrown error when the blobs were sealed with another key or altered.
     func unsealed(with sealer: SessionSealer) throws -> Session {
         let token = try sealer.open(sealedToken, for: key)
-        let profile = try JSONDecoder().decode(UserProfile.self, from: sealer.open(sealedProfile, for: key))
+        guard let profile = UserProfile(storedRepresentation: try sealer.open(sealedProfile, for: key)) else {
+            throw UnreadableProfile()
+        }
         return Session(
             key: key,
             token: AccessToken(String(decoding: token, as: UTF8.self)),
@@ -47,6 +49,9 @@ struct SealedSessionRecord {
     }
 
     static func sealProfile(_ profile: UserProfile, for key: SessionKey, with sealer: SessionSealer) throws -> Data {
-        try sealer.seal(JSONEncoder().encode(profile), for: key)
+        try sealer.seal(profile.storedRepresentation, for: key)
     }
+
+    /// The sealed profile opened, but is not a stored profile.
+    struct UnreadableProfile: Error {}
 }

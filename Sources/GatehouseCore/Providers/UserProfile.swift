@@ -2,20 +2,42 @@ import Foundation
 
 /// A user as the provider describes them: the few fields the gateway relies on, plus the
 /// provider's whole profile object, passed on as it came.
-public struct UserProfile: Sendable, Equatable, Codable {
+///
+/// The profile object is kept as the JSON text the provider sent, not as a parsed tree: the
+/// gateway only ever passes it on, and text costs a fraction of the memory and no re-encoding.
+public struct UserProfile: Sendable {
     /// The provider's stable user id.
     public let id: String
     /// The primary email address, when the profile has one.
     public let email: String?
     /// A display name, when the profile has one.
     public let name: String?
-    /// The provider's profile object, unmodified.
-    public let attributes: [String: JSONValue]
+    /// The provider's profile object as UTF-8 JSON text: one object, validated when it was read.
+    public let json: Data
 
-    public init(id: String, email: String?, name: String?, attributes: [String: JSONValue]) {
+    /// - Parameter json: the UTF-8 text of one JSON object. The initializer trusts it: callers
+    ///   pass text they have parsed (``LoginRadiusResponse``) or encoded themselves.
+    public init(id: String, email: String?, name: String?, json: Data) {
         self.id = id
         self.email = email
         self.name = name
-        self.attributes = attributes
+        self.json = json
+    }
+
+    /// A profile whose object is given as a tree (fixtures, tests, the mock's registrations).
+    public init(id: String, email: String?, name: String?, attributes: [String: JSONValue]) {
+        self.init(id: id, email: email, name: name, json: JSONValue.object(attributes).encoded())
+    }
+
+    /// The profile object parsed into a tree. Parses on every call: for tests and rare reads.
+    public var attributes: [String: JSONValue] {
+        (try? JSONValue(parsing: json))?.objectValue ?? [:]
+    }
+}
+
+extension UserProfile: Equatable {
+    /// Equal ids, emails and names, and the same profile object (member order and spacing aside).
+    public static func == (lhs: UserProfile, rhs: UserProfile) -> Bool {
+        lhs.id == rhs.id && lhs.email == rhs.email && lhs.name == rhs.name && (lhs.json == rhs.json || lhs.attributes == rhs.attributes)
     }
 }

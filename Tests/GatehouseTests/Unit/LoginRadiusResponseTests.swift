@@ -37,6 +37,62 @@ struct LoginRadiusResponseTests {
         #expect(profile.attributes["Country"]?["Code"] == .string("GB"))
     }
 
+    /// Profiles with a raw control character, invalid UTF-8 or an overlong encoding in a member
+    /// nobody reads, and one behind a byte-order mark.
+    static let strictTextCases: [Data] = {
+        let note: (_ bytes: [UInt8]) -> Data = { bytes in
+            var body = Data(#"{"Uid": "u1", "Note": "a"#.utf8)
+            body.append(contentsOf: bytes)
+            body.append(contentsOf: #"b"}"#.utf8)
+            return body
+        }
+        var bom = Data([0xEF, 0xBB, 0xBF])
+        bom.append(contentsOf: #"{"Uid": "u1"}"#.utf8)
+        return [note([0x01]), note([0xFF, 0xFE]), note([0xC0, 0xAF]), bom]
+    }()
+
+    @Test("the profile object is kept as the provider's text, and embeds as valid JSON")
+    func profileText() throws {
+        let sample = try TestFixtures.sample("loginradius-profile.json")
+        let profile = try LoginRadiusResponse.profile(status: 200, body: Data("\n  ".utf8) + sample + Data(" \r\n".utf8))
+        #expect(profile.json.first == UInt8(ascii: "{") && profile.json.last == UInt8(ascii: "}"), "surrounding whitespace is trimmed")
+        #expect(try JSONValue(parsing: profile.json) == JSONValue(parsing: sample))
+        let dashboard = try JSONValue(parsing: DashboardController<GatewayRequestContext>.body(for: profile))
+        #expect(dashboard["profile"] == (try JSONValue(parsing: sample)))
+        #expect(dashboard["user"]?["email"] == .string("ada@example.com"))
+    }
+
+    @Test(
+        "a profile with bytes a strict JSON reader refuses, in a member the gateway does not read, is refused or re-encoded",
+        arguments: strictTextCases
+    )
+    func strictText(_ body: Data) throws {
+        guard let profile = try? LoginRadiusResponse.profile(status: 200, body: body) else { return }
+        #expect(String(validating: profile.json, as: UTF8.self) != nil)
+        #expect(!profile.json.contains(0x01))
+        #expect((try? JSONValue(parsing: profile.json))?.objectValue != nil)
+        #expect(profile.json.first == UInt8(ascii: "{"))
+    }
+
+    @Test("a stored profile reads back whole; stored profiles of the earlier JSON form still read; garbage does not")
+    func storedRepresentation() throws {
+        let profile = try LoginRadiusResponse.profile(status: 200, body: TestFixtures.sample("loginradius-profile.json"))
+        let restored = try #require(UserProfile(storedRepresentation: profile.storedRepresentation))
+        #expect(restored.id == profile.id && restored.email == profile.email && restored.name == profile.name && restored.json == profile.json)
+        let bare = UserProfile(id: "u", email: nil, name: nil, json: Data("{}".utf8))
+        #expect(UserProfile(storedRepresentation: bare.storedRepresentation)?.email == nil)
+
+        let legacy = Data(#"{"id": "u1", "email": "u1@example.com", "name": null, "attributes": {"Uid": "u1", "NoOfLogins": 3}}"#.utf8)
+        let read = try #require(UserProfile(storedRepresentation: legacy))
+        #expect(read.id == "u1" && read.email == "u1@example.com" && read.name == nil)
+        #expect(read.attributes["NoOfLogins"] == .integer(3))
+
+        let stored = profile.storedRepresentation
+        for broken in [Data(), Data([2]), stored.dropLast(), stored + Data([0]), Data([1, 1, 0xFF, 0xFF, 0xFF, 0xFF])] {
+            #expect(UserProfile(storedRepresentation: broken) == nil)
+        }
+    }
+
     @Test("ID stands in for Uid; names fall back to first/last and user name")
     func fallbacks() throws {
         let profile = try LoginRadiusResponse.profile(
