@@ -14,8 +14,7 @@ public struct PendingLogin: Sendable, Equatable {
 extension PendingLogin {
     /// A fresh state: 256 random bits from the system's CSPRNG, base64url.
     static func newState() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        Base64URL.encode(SecureRandom.bytes(32))
     }
 
     /// Whether `state` has the shape of a state Gatehouse issues (43 base64url characters). Anything

@@ -60,14 +60,17 @@ public enum LoginRadiusResponse {
     /// The decoder that read the answer skims members it does not need, so the body is checked
     /// here too: valid UTF-8, and no raw control character inside a string.
     static func objectText(_ body: Data) throws(ProviderError) -> Data {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        if let first = body.firstIndex(where: { !isSpace($0) }), let last = body.lastIndex(where: { !isSpace($0) }),
-            body[first] == UInt8(ascii: "{"), body[last] == UInt8(ascii: "}")
-        {
-            let object = body[first...last]
-            if String(validating: object, as: UTF8.self) != nil, stringsHaveNoControlCharacters(object) {
-                return Data(object)
-            }
+        let object: Range<Int>? = body.withUnsafeBytes { bytes in
+            let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+            guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }),
+                bytes[first] == UInt8(ascii: "{"), bytes[last] == UInt8(ascii: "}")
+            else { return nil }
+            let text = UnsafeRawBufferPointer(rebasing: bytes[first...last])
+            guard String(validating: text, as: UTF8.self) != nil, stringsHaveNoControlCharacters(text) else { return nil }
+            return first..<last + 1
+        }
+        if let object {
+            return body.count == object.count ? body : body.subdata(in: body.startIndex + object.lowerBound..<body.startIndex + object.upperBound)
         }
         guard let strict = try? JSONValue(parsing: body), strict.objectValue != nil else {
             throw .badResponse(reason: "the provider answered a profile that is not strict JSON")
@@ -76,7 +79,7 @@ public enum LoginRadiusResponse {
     }
 
     /// Whether no string in the JSON text holds a raw byte below 0x20 (JSON requires them escaped).
-    private static func stringsHaveNoControlCharacters(_ text: Data.SubSequence) -> Bool {
+    private static func stringsHaveNoControlCharacters(_ text: UnsafeRawBufferPointer) -> Bool {
         var inString = false
         var escaped = false
         for byte in text {
