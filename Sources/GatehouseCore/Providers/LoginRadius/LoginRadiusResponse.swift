@@ -58,7 +58,7 @@ public enum LoginRadiusResponse {
     /// when it is one object in strict JSON text, else the object re-encoded from a strict parse.
     ///
     /// The decoder that read the answer skims members it does not need, so the body is checked
-    /// here too: valid UTF-8, and no raw control character inside a string.
+    /// here too: valid UTF-8, and strict strings and numbers (``SkimmedJSONCheck``).
     static func objectText(_ body: Data) throws(ProviderError) -> Data {
         let object: Range<Int>? = body.withUnsafeBytes { bytes in
             let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
@@ -66,7 +66,7 @@ public enum LoginRadiusResponse {
                 bytes[first] == UInt8(ascii: "{"), bytes[last] == UInt8(ascii: "}")
             else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: bytes[first...last])
-            guard String(validating: text, as: UTF8.self) != nil, stringsHaveNoControlCharacters(text) else { return nil }
+            guard String(validating: text, as: UTF8.self) != nil, SkimmedJSONCheck.stringsAndNumbersAreStrict(text) else { return nil }
             return first..<last + 1
         }
         if let object {
@@ -76,27 +76,6 @@ public enum LoginRadiusResponse {
             throw .badResponse(reason: "the provider answered a profile that is not strict JSON")
         }
         return strict.encoded()
-    }
-
-    /// Whether no string in the JSON text holds a raw byte below 0x20 (JSON requires them escaped).
-    private static func stringsHaveNoControlCharacters(_ text: UnsafeRawBufferPointer) -> Bool {
-        var inString = false
-        var escaped = false
-        for byte in text {
-            if inString {
-                if byte < 0x20 { return false }
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            }
-        }
-        return true
     }
 
     private static func error(code: LoginRadiusAnswer.ErrorCode, status: Int, message: String?) -> ProviderError {
