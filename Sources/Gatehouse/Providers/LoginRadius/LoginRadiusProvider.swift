@@ -63,6 +63,8 @@ public struct LoginRadiusProvider: IdentityProvider {
         // Provider calls are short and many run at once under load: AsyncHTTPClient's default of
         // 8 connections per host would queue them behind each other.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // Gatehouse bootstraps no tracer: spans for the no-op one would only cost time per call.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -97,28 +99,35 @@ public struct LoginRadiusProvider: IdentityProvider {
 
     private func get(_ path: String, token: AccessToken) async throws(ProviderError) -> Answer {
         let url = PercentEncoding.appendingQuery(["apikey": configuration.apiKey], to: configuration.apiURL + path)
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
-        request.headers.add(name: "Accept", value: "application/json")
-
-        let prepared = request
-        let timeout = configuration.timeout
-        let bodyLimit = configuration.bodyLimit
-        let retry = configuration.retry
-        let client = self.client
+        let headers: HTTPHeaders = ["Authorization": "Bearer \(token.value)", "Accept": "application/json"]
+        // One deadline for the whole call, body and any retry included.
+        let deadline = NIODeadline.now() + TimeAmount(configuration.timeout)
         do {
-            return try await withDeadline(.now + timeout) {
-                try await retry.run(isTransportFailure: Self.isTransportFailure) {
-                    let response = try await client.execute(prepared, timeout: .init(timeout))
-                    // Read the body on every status: an unread body keeps the connection leased.
-                    let body = try await response.body.collect(upTo: bodyLimit)
-                    return Answer(status: Int(response.status.code), body: body)
-                }
+            return try await configuration.retry.run(isTransportFailure: Self.isTransportFailure) {
+                try await attempt(url: url, headers: headers, deadline: deadline)
             }
         } catch {
-            throw Self.providerError(for: error, bodyLimit: bodyLimit)
+            throw Self.providerError(for: error, bodyLimit: configuration.bodyLimit)
         }
+    }
+
+    /// One request, sent, answered and read in full on one event loop, so the calling task waits
+    /// once instead of hopping back and forth for the head and each piece of the body.
+    /// AsyncHTTPClient fails the call at `deadline` however far it got (unlike its async API, whose
+    /// deadline ends with the head); cancelling the calling task cancels the request.
+    private func attempt(url: String, headers: HTTPHeaders, deadline: NIODeadline) async throws -> Answer {
+        let request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
+        let task = client.execute(
+            request: request,
+            delegate: ResponseAccumulator(request: request, maxBodySize: configuration.bodyLimit),
+            deadline: deadline
+        )
+        let response = try await withTaskCancellationHandler {
+            try await task.futureResult.get()
+        } onCancel: {
+            task.cancel()
+        }
+        return Answer(status: Int(response.status.code), body: response.body ?? ByteBuffer())
     }
 
     /// Whether `error` means the call got no answer: the one kind of failure worth a retry.
@@ -130,7 +139,7 @@ public struct LoginRadiusProvider: IdentityProvider {
         switch error {
         case is DeadlineExceeded:
             return .timedOut()
-        case is NIOTooManyBytesError:
+        case is ResponseAccumulator.ResponseTooBigError:
             return .badResponse(reason: "the provider's answer is larger than \(bodyLimit) bytes")
         case let error as HTTPClientError:
             switch error {
