@@ -114,7 +114,7 @@ public actor MockDirectory {
     public var currentFault: MockFault? { fault }
 
     /// Notes that an API request arrived, waking whoever waits for it.
-    public func noteAPIRequest() {
+    private func noteAPIRequest() {
         apiRequestCount += 1
         let ready = requestWaiters.filter { $0.count <= apiRequestCount }
         requestWaiters.removeAll { $0.count <= apiRequestCount }
@@ -128,6 +128,34 @@ public actor MockDirectory {
     }
 
     // MARK: - API
+
+    /// The API paths the mock answers.
+    public enum APIEndpoint: Sendable {
+        case profile, invalidate, validate
+    }
+
+    /// What becomes of an API request: the fault in force, or the answer.
+    public enum APIReception: Sendable {
+        case fault(MockFault)
+        case answer(MockAPIAnswer)
+    }
+
+    /// Counts an API request and decides it in one step, so that a request costs the server one
+    /// trip to the directory: the fault in force if there is one, else the endpoint's answer.
+    public func receive(_ endpoint: APIEndpoint, apiKey: String?, token: String?) -> APIReception {
+        noteAPIRequest()
+        if let fault { return .fault(fault) }
+        return .answer(answer(endpoint, apiKey: apiKey, token: token))
+    }
+
+    /// The endpoint's normal answer (after a fault that only delays, for instance).
+    public func answer(_ endpoint: APIEndpoint, apiKey: String?, token: String?) -> MockAPIAnswer {
+        switch endpoint {
+        case .profile: profile(apiKey: apiKey, token: token)
+        case .invalidate: invalidate(apiKey: apiKey, token: token)
+        case .validate: validate(apiKey: apiKey, token: token)
+        }
+    }
 
     /// Checks the API key the way LoginRadius does; `nil` when it is acceptable.
     public func apiKeyError(_ apiKey: String?) -> LoginRadiusErrorBody? {

@@ -18,15 +18,9 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
     public func addRoutes(to group: RouterGroup<Context>) {
         group.get("auth.aspx", use: hostedPage)
         group.post("auth.aspx", use: submitHostedPage)
-        group.get("identity/v2/auth/account") { request, _ in
-            try await answer(request) { await directory.profile(apiKey: $0, token: $1) }
-        }
-        group.get("identity/v2/auth/access_token/invalidate") { request, _ in
-            try await answer(request) { await directory.invalidate(apiKey: $0, token: $1) }
-        }
-        group.get("identity/v2/auth/access_token/validate") { request, _ in
-            try await answer(request) { await directory.validate(apiKey: $0, token: $1) }
-        }
+        group.get("identity/v2/auth/account") { request, _ in try await answer(request, .profile) }
+        group.get("identity/v2/auth/access_token/invalidate") { request, _ in try await answer(request, .invalidate) }
+        group.get("identity/v2/auth/access_token/validate") { request, _ in try await answer(request, .validate) }
     }
 
     // MARK: - Hosted page
@@ -91,22 +85,21 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
 
     // MARK: - API
 
-    private func answer(
-        _ request: Request,
-        _ operation: (_ apiKey: String?, _ token: String?) async -> MockAPIAnswer
-    ) async throws -> Response {
-        await directory.noteAPIRequest()
-        if let fault = await directory.currentFault, let response = try await Self.respond(to: fault) {
-            return response
-        }
+    private func answer(_ request: Request, _ endpoint: MockDirectory.APIEndpoint) async throws -> Response {
         let apiKey = request.uri.queryParameters.get("apikey")
-        let answer = await operation(apiKey, Self.bearerToken(in: request.headers))
-        var buffer = ByteBuffer()
-        buffer.writeBytes(answer.body)
+        let token = Self.bearerToken(in: request.headers)
+        let answer: MockAPIAnswer
+        switch await directory.receive(endpoint, apiKey: apiKey, token: token) {
+        case .answer(let normal):
+            answer = normal
+        case .fault(let fault):
+            if let response = try await Self.respond(to: fault) { return response }
+            answer = await directory.answer(endpoint, apiKey: apiKey, token: token)
+        }
         return Response(
             status: .init(code: answer.status),
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: buffer)
+            body: .init(byteBuffer: ByteBuffer(bytes: answer.body))
         )
     }
 
