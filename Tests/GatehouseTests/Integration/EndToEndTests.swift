@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -127,6 +128,31 @@ struct EndToEndTests {
             #expect(browser.jar["gatehouse_session"] == nil)
         }
         #expect(listener.connectionCount == 2)
+        try await listener.stop()
+    }
+
+    @Test("a retry whose pause would end past the deadline is not started: one connection, a prompt error")
+    func noRetryPastDeadline() async throws {
+        let listener = try await HangUpListener.start()
+        let timeout = Duration.seconds(2)
+        let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
+        let provider = LoginRadiusProvider(
+            configuration: .init(
+                hostedPageURL: "http://127.0.0.1:\(listener.port)/auth.aspx",
+                apiURL: "http://127.0.0.1:\(listener.port)",
+                apiKey: "test-api-key",
+                timeout: timeout,
+                retry: TransportRetry(pause: .seconds(3) ... .seconds(3))
+            ),
+            client: client
+        )
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ProviderError.self) { try await provider.fetchProfile(for: AccessToken("t")) }
+        let elapsed = ContinuousClock.now - started
+        #expect(error?.kind == .unreachable)
+        #expect(elapsed < timeout, "failed at once instead of pausing past the deadline (took \(elapsed))")
+        #expect(listener.connectionCount == 1)
+        try await client.shutdown()
         try await listener.stop()
     }
 

@@ -100,10 +100,15 @@ public struct LoginRadiusProvider: IdentityProvider {
     private func get(_ path: String, token: AccessToken) async throws(ProviderError) -> Answer {
         let url = PercentEncoding.appendingQuery(["apikey": configuration.apiKey], to: configuration.apiURL + path)
         let headers: HTTPHeaders = ["Authorization": "Bearer \(token.value)", "Accept": "application/json"]
-        // One deadline for the whole call, body and any retry included.
+        // One deadline for the whole call, body and any retry included: a retry whose pause would
+        // end past it is not started.
         let deadline = NIODeadline.now() + TimeAmount(configuration.timeout)
+        let longestPause = TimeAmount(configuration.retry.pause.upperBound)
+        let isWorthRetrying = { (error: any Error) in
+            Self.isTransportFailure(error) && NIODeadline.now() + longestPause < deadline
+        }
         do {
-            return try await configuration.retry.run(isTransportFailure: Self.isTransportFailure) {
+            return try await configuration.retry.run(isTransportFailure: isWorthRetrying) {
                 try await attempt(url: url, headers: headers, deadline: deadline)
             }
         } catch {
