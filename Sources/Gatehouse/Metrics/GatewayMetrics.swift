@@ -29,6 +29,8 @@ public struct GatewayMetrics: Sendable {
     private let factory: any MetricsFactory
     /// The registry the factory feeds, when the metrics are exported.
     private let registry: PrometheusCollectorRegistry?
+    private let counters = MetricHandleCache<CoreMetrics.Counter>()
+    private let timers = MetricHandleCache<CoreMetrics.Timer>()
 
     private init(factory: any MetricsFactory, registry: PrometheusCollectorRegistry?) {
         self.factory = factory
@@ -63,35 +65,43 @@ public struct GatewayMetrics: Sendable {
 
     func recordRequest(method: HTTPRequest.Method, route: String, status: Int, duration: Duration) {
         let method = Self.knownMethods.contains(method) ? method.rawValue : "OTHER"
-        Counter(label: "gatehouse_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: "gatehouse_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
-            .record(duration: duration)
+        counter("gatehouse_http_requests_total", [("method", method), ("route", route), ("status", String(status))]).increment()
+        timer("gatehouse_http_request_duration_seconds", [("method", method), ("route", route)]).record(duration: duration)
     }
 
     func recordLoginSucceeded() {
-        Counter(label: "gatehouse_logins_succeeded_total", factory: factory).increment()
+        counter("gatehouse_logins_succeeded_total").increment()
     }
 
     /// - Parameter reason: the stable code of the error the browser was shown (``GatewayError/code``).
     func recordLoginFailed(reason: String) {
-        Counter(label: "gatehouse_logins_failed_total", dimensions: [("reason", reason)], factory: factory).increment()
+        counter("gatehouse_logins_failed_total", [("reason", reason)]).increment()
     }
 
     /// - Parameter outcome: `ok`, or the kind of ``ProviderError`` the call ended with.
     func recordProviderCall(_ operation: ProviderOperation, outcome: String, duration: Duration) {
-        Counter(label: "gatehouse_provider_calls_total", dimensions: [("operation", operation.rawValue), ("outcome", outcome)], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: "gatehouse_provider_call_duration_seconds", dimensions: [("operation", operation.rawValue)], factory: factory)
-            .record(duration: duration)
+        counter("gatehouse_provider_calls_total", [("operation", operation.rawValue), ("outcome", outcome)]).increment()
+        timer("gatehouse_provider_call_duration_seconds", [("operation", operation.rawValue)]).record(duration: duration)
     }
 
     func recordValidation(_ validation: Validation) {
-        Counter(label: "gatehouse_session_validations_total", dimensions: [("result", validation.rawValue)], factory: factory).increment()
+        counter("gatehouse_session_validations_total", [("result", validation.rawValue)]).increment()
     }
 
     func recordLiveSessions(_ count: Int) {
         Gauge(label: "gatehouse_sessions_live", factory: factory).record(count)
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        counters.handle(for: .init(name: label, dimensions: dimensions)) {
+            CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        timers.handle(for: .init(name: label, dimensions: dimensions)) {
+            CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        }
     }
 
     private static let knownMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options, .connect, .trace]
