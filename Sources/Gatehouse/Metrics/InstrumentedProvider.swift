@@ -8,24 +8,25 @@ struct InstrumentedProvider: IdentityProvider {
     }
 
     func fetchProfile(for token: AccessToken) async throws -> UserProfile {
-        let start = ContinuousClock.now
-        do {
-            let profile = try await base.fetchProfile(for: token)
-            metrics.recordProviderCall(.profile, outcome: "ok", duration: ContinuousClock.now - start)
-            return profile
-        } catch {
-            metrics.recordProviderCall(.profile, outcome: Self.outcome(of: error), duration: ContinuousClock.now - start)
-            throw error
-        }
+        try await recorded(.profile) { try await base.fetchProfile(for: token) }
+    }
+
+    func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile {
+        try await recorded(.profile) { try await base.refetchProfile(for: token, current: current) }
     }
 
     func invalidate(_ token: AccessToken) async throws {
+        try await recorded(.invalidate) { try await base.invalidate(token) }
+    }
+
+    private func recorded<Result>(_ operation: GatewayMetrics.ProviderOperation, _ call: () async throws -> Result) async throws -> Result {
         let start = ContinuousClock.now
         do {
-            try await base.invalidate(token)
-            metrics.recordProviderCall(.invalidate, outcome: "ok", duration: ContinuousClock.now - start)
+            let result = try await call()
+            metrics.recordProviderCall(operation, outcome: "ok", duration: ContinuousClock.now - start)
+            return result
         } catch {
-            metrics.recordProviderCall(.invalidate, outcome: Self.outcome(of: error), duration: ContinuousClock.now - start)
+            metrics.recordProviderCall(operation, outcome: Self.outcome(of: error), duration: ContinuousClock.now - start)
             throw error
         }
     }

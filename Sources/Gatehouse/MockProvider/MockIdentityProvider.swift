@@ -25,6 +25,11 @@ public struct MockIdentityProvider: IdentityProvider {
         return try LoginRadiusResponse.profile(status: answer.status, body: answer.body)
     }
 
+    public func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile {
+        let answer = await directory.profile(apiKey: apiKey, token: token.value)
+        return try LoginRadiusResponse.profile(status: answer.status, body: answer.body, current: current)
+    }
+
     public func invalidate(_ token: AccessToken) async throws {
         let answer = await directory.invalidate(apiKey: apiKey, token: token.value)
         try LoginRadiusResponse.invalidation(status: answer.status, body: answer.body)

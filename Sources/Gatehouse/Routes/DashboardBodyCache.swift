@@ -1,16 +1,23 @@
 import Foundation
 import Synchronization
 
-/// The dashboard's JSON body for each session, encoded once per validation.
+/// The dashboard's JSON body for each session, encoded once per profile.
 ///
-/// A profile only changes when the provider is asked again, so the body is keyed by the session
-/// and the time of its last validation; a newer validation encodes afresh. At most ``capacity``
-/// bodies are kept (all are dropped when it is reached), so memory stays bounded however many
-/// sessions there are.
+/// The body depends only on the session's profile, so it is kept by session and reused while the
+/// profile is the same text: a revalidation that brings the same profile back reuses it, one that
+/// brings a changed profile encodes afresh. At most ``capacity`` bodies are kept (all are dropped
+/// when it is reached), so memory stays bounded however many sessions there are.
 final class DashboardBodyCache: Sendable {
     private struct Entry {
-        let validatedAt: Date
+        /// The profile the body was encoded from.
+        let profile: UserProfile
         let body: Data
+
+        func isEncoded(from profile: UserProfile) -> Bool {
+            // Byte equality, not UserProfile's ==, which would parse differing texts to compare them.
+            self.profile.json == profile.json && self.profile.id == profile.id && self.profile.email == profile.email
+                && self.profile.name == profile.name
+        }
     }
 
     private let entries = Mutex<[SessionKey: Entry]>([:])
@@ -22,13 +29,13 @@ final class DashboardBodyCache: Sendable {
 
     /// The cached body for `session`, or `encode()`'s, which is then kept.
     func body(for session: Session, encode: () -> Data) -> Data {
-        if let entry = entries.withLock({ $0[session.key] }), entry.validatedAt == session.validatedAt {
+        if let entry = entries.withLock({ $0[session.key] }), entry.isEncoded(from: session.profile) {
             return entry.body
         }
         let body = encode()
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[session.key] = Entry(validatedAt: session.validatedAt, body: body)
+            entries[session.key] = Entry(profile: session.profile, body: body)
         }
         return body
     }

@@ -56,7 +56,7 @@ struct SessionAuthenticator: Sendable {
         metrics.recordValidation(.fetched)
         let profile: UserProfile
         do {
-            profile = try await provider.fetchProfile(for: session.token)
+            profile = try await provider.refetchProfile(for: session.token, current: session.profile)
         } catch let error as ProviderError where error.kind == .tokenRejected {
             logger.info("The provider no longer accepts a session's token; the session is ended", metadata: ["reason": "\(error)"])
             try? await sessions.end(session.key)

@@ -71,6 +71,28 @@ struct EndToEndTests {
         }
     }
 
+    @Test("revalidating every request: the same profile answer keeps the dashboard, a changed one shows at once")
+    func profileChangesAtRevalidation() async throws {
+        try await LiveStack().run(revalidateAfter: 0) { (stack: LiveStack.Clients) async throws in
+            var browser = Browser(stack.gateway)
+            #expect(try await stack.logIn(&browser).status == .seeOther)
+            let first = try await browser.get("/dashboard")
+            let again = try await browser.get("/dashboard")
+            #expect(first.status == .ok && again.status == .ok)
+            #expect(again.json == first.json, "an unchanged profile answer leaves the dashboard as it was")
+            let userID = try #require(first.json?["user"]?["id"]?.stringValue)
+            // The provider now answers a different profile for the same user.
+            let changed = #"{"Uid": "\#(userID)", "FullName": "Ada King", "Email": [{"Type": "Primary", "Value": "ada.king@example.com"}]}"#
+            await stack.directory.setFault(.body(status: 200, contentType: "application/json", text: changed))
+            let after = try await browser.get("/dashboard")
+            #expect(after.status == .ok)
+            #expect(after.json?["user"]?["name"] == .string("Ada King"))
+            #expect(after.json?["user"]?["email"] == .string("ada.king@example.com"))
+            #expect(after.json?["profile"] == (try JSONValue(parsing: Data(changed.utf8))))
+            #expect(await stack.directory.apiRequestCount == 4, "a login and three revalidations, each asking the provider")
+        }
+    }
+
     static let loginFaultCases: [(MockFault, Int)] = [
         (.status(500), 502),
         (.status(502), 502),

@@ -75,6 +75,32 @@ struct LoginRadiusResponseTests {
         #expect(dashboard["user"]?["email"] == .string("ada@example.com"))
     }
 
+    @Test("a revalidation answer that is the current profile's text byte for byte is the current profile; any other is read afresh")
+    func unchangedProfileAnswer() throws {
+        let sample = try TestFixtures.sample("loginradius-profile.json")
+        let current = try LoginRadiusResponse.profile(status: 200, body: sample)
+        // Not decoded again: a profile that is not what the text says comes back as it is.
+        let marked = UserProfile(id: "as-stored", email: nil, name: nil, json: current.json)
+        #expect(try LoginRadiusResponse.profile(status: 200, body: current.json, current: marked).id == "as-stored")
+        // Another text, even one that means the same, is decoded.
+        let respaced = Data("  ".utf8) + current.json
+        #expect(try LoginRadiusResponse.profile(status: 200, body: respaced, current: marked).id == current.id)
+        // So is a text of the same length with one byte changed.
+        var altered = current.json
+        altered[altered.firstIndex(of: UInt8(ascii: "L"))!] = UInt8(ascii: "M")
+        #expect(try LoginRadiusResponse.profile(status: 200, body: altered, current: marked).id == current.id)
+        // The same text with a failing status is still a failure.
+        for status in [401, 403, 500, 302] {
+            #expect(throws: ProviderError.self, "HTTP \(status)") {
+                try LoginRadiusResponse.profile(status: status, body: current.json, current: current)
+            }
+        }
+        let rejected = #"{"ErrorCode": 906, "Message": "Access token is expired"}"#
+        #expect(throws: ProviderError.self) {
+            try LoginRadiusResponse.profile(status: 200, body: Data(rejected.utf8), current: current)
+        }
+    }
+
     @Test(
         "a profile with text a strict JSON reader refuses, in a member the gateway does not read, is refused or re-encoded",
         arguments: strictTextCases

@@ -73,9 +73,18 @@ public struct LoginRadiusProvider: IdentityProvider {
     }
 
     public func fetchProfile(for token: AccessToken) async throws -> UserProfile {
+        try await profile(for: token, current: nil)
+    }
+
+    /// An unchanged profile answer is recognised by its bytes and not decoded again.
+    public func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile {
+        try await profile(for: token, current: current)
+    }
+
+    private func profile(for token: AccessToken, current: UserProfile?) async throws -> UserProfile {
         do {
             let answer = try await get("/identity/v2/auth/account", token: token)
-            return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.readableBytesView)
+            return try LoginRadiusResponse.profile(status: answer.status, body: answer.body.readableBytesView, current: current)
         } catch {
             throw error.redacting(token.value)
         }

@@ -13,8 +13,15 @@ public enum LoginRadiusResponse {
     static let misconfigurationCodes: Set<Int64> = [901, 902, 922]
 
     /// Reads the answer to a profile fetch.
-    public static func profile(status: Int, body: some DataProtocol) throws(ProviderError) -> UserProfile {
+    ///
+    /// - Parameter current: the profile the token's session holds, when this is a revalidation. A
+    ///   successful answer whose body is byte for byte the text `current` was read from is
+    ///   `current` (the same bytes parse the same way), returned without decoding again.
+    public static func profile(status: Int, body: some DataProtocol, current: UserProfile? = nil) throws(ProviderError) -> UserProfile {
         let text = Data(body)
+        if let current, (200..<300).contains(status), text == current.json {
+            return current
+        }
         let answer = try successAnswer(status: status, body: text)
         guard let id = answer.userID else {
             throw .badResponse(reason: "the provider's profile has no Uid or ID")
