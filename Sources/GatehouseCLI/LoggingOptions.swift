@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gatehouse
 import Logging
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ struct LoggingOptions: ParsableArguments {
             // keeps the same zone and saves the system call on every request's log line.
             if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         #endif
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label) }
         var logger = Logger(label: label)
         logger.logLevel = logLevel ?? .info
         return logger

@@ -1,0 +1,122 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes each log record as one line to a file descriptor, in swift-log's `StreamLogHandler`
+/// format: `2026-11-22T22:05:01+0000 info gatehouse: key=value ... [Source] message`.
+///
+/// Gatehouse logs a line per request, so the line's cost is paid on every request. This handler
+/// formats the timestamp once per second rather than calling `localtime` and `strftime` per line,
+/// builds the line in one string, and hands it to the kernel in one `write` call under a
+/// process-wide lock: lines are never split or interleaved, even through a pipe, and none waits
+/// in a buffer.
+public struct LineLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
+    public var metadata: Logger.Metadata = [:]
+
+    private let label: String
+    private let fileDescriptor: Int32
+
+    /// - Parameter fileDescriptor: where lines go; standard error (2) by default. Never closed here.
+    public init(label: String, fileDescriptor: Int32 = 2, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
+        self.label = label
+        self.fileDescriptor = fileDescriptor
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty {
+            fields.merge(provided) { _, provided in provided }
+        }
+        if let explicit = event.metadata, !explicit.isEmpty {
+            fields.merge(explicit) { _, explicit in explicit }
+        }
+        if let error = event.error {
+            fields["error.message"] = "\(error)"
+            fields["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
+        var line = Self.clock.timestamp()
+        line.reserveCapacity(160)
+        line += " "
+        line += event.level.rawValue
+        if !label.isEmpty {
+            line += " "
+            line += label
+        }
+        line += ":"
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            line += " "
+            line += key
+            line += "="
+            line += value.description
+        }
+        line += " ["
+        line += event.source
+        line += "] "
+        line += event.message.description
+        line += "\n"
+        write(line)
+    }
+
+    private func write(_ line: String) {
+        var line = line
+        // One writer at a time: a pipe keeps only writes of up to PIPE_BUF bytes whole.
+        Self.writing.withLock { _ in
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Self.systemWrite(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if !(written < 0 && errno == EINTR) {
+                        return  // a closed or full destination drops the line; the server goes on
+                    }
+                }
+            }
+        }
+    }
+
+    private static let writing = Mutex(())
+
+    private static func systemWrite(_ descriptor: Int32, _ pointer: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        #if canImport(Glibc)
+            Glibc.write(descriptor, pointer, count)
+        #else
+            Darwin.write(descriptor, pointer, count)
+        #endif
+    }
+
+    private static let clock = SecondClock()
+}
+
+/// The local time as `%Y-%m-%dT%H:%M:%S%z`, formatted once per second and shared by all threads.
+private final class SecondClock: Sendable {
+    private let last = Mutex<(second: Int, text: String)>((-1, ""))
+
+    func timestamp() -> String {
+        let now = time(nil)
+        if let text = last.withLock({ $0.second == now ? $0.text : nil }) {
+            return text
+        }
+        var seconds = now
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        let text = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        last.withLock { $0 = (now, text) }
+        return text
+    }
+}
