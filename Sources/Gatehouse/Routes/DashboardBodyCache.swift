@@ -13,11 +13,6 @@ final class DashboardBodyCache: Sendable {
         let profile: UserProfile
         let body: Data
 
-        func isEncoded(from profile: UserProfile) -> Bool {
-            // Byte equality, not UserProfile's ==, which would parse differing texts to compare them.
-            self.profile.json == profile.json && self.profile.id == profile.id && self.profile.email == profile.email
-                && self.profile.name == profile.name
-        }
     }
 
     private let entries = Mutex<[SessionKey: Entry]>([:])
@@ -29,7 +24,7 @@ final class DashboardBodyCache: Sendable {
 
     /// The cached body for `session`, or `encode()`'s, which is then kept.
     func body(for session: Session, encode: () -> Data) -> Data {
-        if let entry = entries.withLock({ $0[session.key] }), entry.isEncoded(from: session.profile) {
+        if let entry = entries.withLock({ $0[session.key] }), entry.profile.hasSameText(as: session.profile) {
             return entry.body
         }
         let body = encode()

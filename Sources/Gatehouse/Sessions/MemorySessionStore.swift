@@ -22,10 +22,12 @@ public actor MemorySessionStore: SessionStore {
         sessions[key]?.lastSeenAt = max(current, date)
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) {
+    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) {
         guard let current = sessions[key]?.validatedAt else { return }
         sessions[key]?.validatedAt = max(current, date)
-        sessions[key]?.profile = profile
+        if let profile {
+            sessions[key]?.profile = profile
+        }
     }
 
     public func delete(_ key: SessionKey) {

@@ -144,17 +144,24 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws {
-        let sealedProfile = try SealedSessionRecord.sealProfile(profile, for: key, with: sealer)
+    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
+        let sealedProfile = try profile.map { try SealedSessionRecord.sealProfile($0, for: key, with: sealer) }
         let (client, logger) = (self.client, self.logger)
         try await bounded {
-            try await client.query(
-                """
-                UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)), sealed_profile = \(sealedProfile)
-                WHERE key = \(key.digest)
-                """,
-                logger: logger
-            )
+            if let sealedProfile {
+                try await client.query(
+                    """
+                    UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)), sealed_profile = \(sealedProfile)
+                    WHERE key = \(key.digest)
+                    """,
+                    logger: logger
+                )
+            } else {
+                try await client.query(
+                    "UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)) WHERE key = \(key.digest)",
+                    logger: logger
+                )
+            }
         }
     }
 

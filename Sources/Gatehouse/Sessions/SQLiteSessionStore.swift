@@ -117,7 +117,14 @@ public final class SQLiteSessionStore: SessionStore, Service {
         )
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws {
+    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
+        guard let profile else {
+            _ = try await connection.query(
+                "UPDATE gatehouse_sessions SET validated_at = MAX(validated_at, ?) WHERE key = ?",
+                [.float(date.timeIntervalSince1970), .blob(ByteBuffer(data: key.digest))]
+            )
+            return
+        }
         let sealedProfile = try SealedSessionRecord.sealProfile(profile, for: key, with: sealer)
         _ = try await connection.query(
             "UPDATE gatehouse_sessions SET validated_at = MAX(validated_at, ?), sealed_profile = ? WHERE key = ?",

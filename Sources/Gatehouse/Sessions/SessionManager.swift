@@ -68,12 +68,14 @@ public struct SessionManager: Sendable {
         now().timeIntervalSince(session.validatedAt) >= configuration.revalidateAfter
     }
 
-    /// Records a successful profile fetch and returns the updated session.
+    /// Records a successful profile fetch and returns the updated session. A profile the session
+    /// already holds, to the byte, is not written again: only the time is.
     public func recordValidation(of session: Session, profile: UserProfile) async throws -> Session {
         var session = session
         session.validatedAt = now()
+        let changed = profile.hasSameText(as: session.profile) ? nil : profile
         session.profile = profile
-        try await store.recordValidation(for: session.key, at: session.validatedAt, profile: profile)
+        try await store.recordValidation(for: session.key, at: session.validatedAt, profile: changed)
         return session
     }
 

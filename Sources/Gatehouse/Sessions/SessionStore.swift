@@ -13,9 +13,10 @@ public protocol SessionStore: Sendable {
     /// Records that the session was used at `date`. Recorded times never move backwards, so
     /// concurrent writers (or instances) cannot undo each other's later activity.
     func recordActivity(for key: SessionKey, at date: Date) async throws
-    /// Records that the provider confirmed the token at `date`, with the profile it returned
-    /// (`validatedAt` never moves backwards either).
-    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws
+    /// Records that the provider confirmed the token at `date`, with the profile it returned, or
+    /// `nil` when that is the profile the session holds: then only the time is written (nothing
+    /// re-sealed). `validatedAt` never moves backwards either.
+    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws
     /// Removes a session; removing one that is not there is not an error.
     func delete(_ key: SessionKey) async throws
     /// Removes sessions idle since before `idleCutoff` or created before `createdCutoff`;

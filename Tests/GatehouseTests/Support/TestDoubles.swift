@@ -31,11 +31,15 @@ final class ScriptedProvider: IdentityProvider {
     }
 }
 
-/// A store that can be switched off, to see the gateway answer 503 instead of crashing.
+/// A store that can be switched off, to see the gateway answer 503 instead of crashing. It also
+/// keeps the profile argument of every validation written (`nil`: only the time).
 final class SwitchableStore: SessionStore {
     struct Down: Error {}
     let base = MemorySessionStore()
     private let down = Mutex(false)
+    private let validations = Mutex<[UserProfile?]>([])
+
+    var validationProfiles: [UserProfile?] { validations.withLock { $0 } }
 
     func setDown(_ isDown: Bool) { down.withLock { $0 = isDown } }
     private func check() throws { if down.withLock({ $0 }) { throw Down() } }
@@ -43,8 +47,9 @@ final class SwitchableStore: SessionStore {
     func insert(_ session: Session) async throws { try check(); await base.insert(session) }
     func session(for key: SessionKey) async throws -> Session? { try check(); return await base.session(for: key) }
     func recordActivity(for key: SessionKey, at date: Date) async throws { try check(); await base.recordActivity(for: key, at: date) }
-    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile) async throws {
+    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
         try check()
+        validations.withLock { $0.append(profile) }
         await base.recordValidation(for: key, at: date, profile: profile)
     }
     func delete(_ key: SessionKey) async throws { try check(); await base.delete(key) }

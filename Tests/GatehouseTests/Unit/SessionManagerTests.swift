@@ -76,6 +76,27 @@ struct SessionManagerTests {
         #expect(manager(revalidate: 0).needsRevalidation(renewed))
     }
 
+    @Test("a revalidation that brings back the same profile writes only the time; a changed profile is written")
+    func unchangedProfileNotRewritten() async throws {
+        let store = SwitchableStore()
+        let sessions = SessionManager(store: store, configuration: .init(revalidateAfter: 30), now: clock.function)
+        let (id, session) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        clock.advance(by: 30)
+        let same = UserProfile(id: profile.id, email: profile.email, name: profile.name, json: profile.json)
+        let renewed = try await sessions.recordValidation(of: session, profile: same)
+        #expect(store.validationProfiles.count == 1)
+        #expect(store.validationProfiles.first == .some(nil), "nothing but the time is written")
+        #expect(try await sessions.session(for: id)?.validatedAt == clock.now)
+
+        clock.advance(by: 30)
+        let renamed = UserProfile(id: "u", email: nil, name: "Ada", attributes: ["Uid": .string("u")])
+        _ = try await sessions.recordValidation(of: renewed, profile: renamed)
+        #expect(store.validationProfiles.last == .some(renamed))
+        let read = try await sessions.session(for: id)
+        #expect(read?.profile.name == "Ada")
+        #expect(read?.validatedAt == clock.now)
+    }
+
     @Test("sweep removes only expired sessions")
     func sweep() async throws {
         let sessions = manager(idle: 100)

@@ -71,6 +71,13 @@ struct SessionStoreTests {
             #expect(read?.profile == refreshed)
             #expect(read?.token == session.token)
 
+            // The same profile again: only the time moves.
+            let latest = later.addingTimeInterval(60)
+            try await store.recordValidation(for: session.key, at: latest, profile: nil)
+            let reread = try await store.session(for: session.key)
+            #expect(reread?.validatedAt == latest)
+            #expect(reread?.profile == refreshed)
+
             try await store.delete(session.key)
             #expect(try await store.session(for: session.key) == nil)
             try await store.delete(session.key)  // deleting twice is fine
