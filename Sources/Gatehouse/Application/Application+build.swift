@@ -4,11 +4,9 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The request context of Gatehouse's routes.
-public typealias GatewayRequestContext = BasicRequestContext
-
-/// Builds the gateway's router: middleware, then every route of the contract. Routes log through
-/// the request's logger, so every line carries the request id.
+/// Builds the gateway's router: middleware, then every route of the contract. The groups show
+/// which routes read a session and which are gated. Routes log through the request's logger, so
+/// every line carries the request id.
 ///
 /// - Parameter metrics: where requests, logins and provider calls are counted; by default, a new
 ///   registry when the configuration enables metrics. `/metrics` is served here unless the
@@ -22,11 +20,13 @@ public func buildRouter(
     let metrics = metrics ?? .forConfiguration(configuration.metrics)
     let provider = InstrumentedProvider(base: components.provider, metrics: metrics)
     let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
+    let attempts = LoginAttempts(keys: components.keys, spent: components.spentLoginStates, now: now)
     let cookies = SessionCookies(
-        name: configuration.sessions.cookieName,
+        cookieName: configuration.sessions.cookieName,
+        publicURL: configuration.publicURL,
         secure: configuration.sessions.secureCookies,
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
-        stateMaxAge: Int(components.pendingLogins.lifetime)
+        attemptMaxAge: Int(attempts.lifetime)
     )
     let authenticator = SessionAuthenticator(sessions: sessions, provider: provider, cookies: cookies, metrics: metrics)
 
@@ -36,19 +36,16 @@ public func buildRouter(
     router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorPageMiddleware())
 
+    // Open to everyone.
     LoginController(
         provider: provider,
         sessions: sessions,
-        loginStates: components.pendingLogins,
+        attempts: attempts,
         cookies: cookies,
         publicURL: configuration.publicURL,
         afterLogin: configuration.redirects.afterLogin,
         metrics: metrics
     ).addRoutes(to: router)
-    HomeController(authenticator: authenticator).addRoutes(to: router)
-    DashboardController(authenticator: authenticator).addRoutes(to: router)
-    ForwardAuthController(authenticator: authenticator).addRoutes(to: router)
-    LogoutController(authenticator: authenticator, afterLogout: configuration.redirects.afterLogout).addRoutes(to: router)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {
         MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
@@ -56,6 +53,21 @@ public func buildRouter(
     if let directory = components.mockDirectory {
         MockProviderController(directory: directory).addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
     }
+
+    // Read the session as it is: greeting and logging out need no fresh confirmation.
+    let reading = router.group().add(middleware: SessionMiddleware(authenticator: authenticator, revalidate: false))
+    HomeController().addRoutes(to: reading)
+    LogoutController(
+        authenticator: authenticator,
+        provider: provider,
+        afterLogout: configuration.redirects.afterLogout,
+        postLogoutURL: configuration.publicURL + configuration.redirects.afterLogout.path
+    ).addRoutes(to: reading)
+
+    // Gated: the session is confirmed with the provider when due.
+    let gated = router.group().add(middleware: SessionMiddleware(authenticator: authenticator, revalidate: true))
+    ForwardAuthController().addRoutes(to: gated)
+    DashboardController(bodies: DashboardBodyCache()).addRoutes(to: gated.group().add(middleware: RequireSessionMiddleware()))
     return router
 }
 

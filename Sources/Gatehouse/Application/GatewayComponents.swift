@@ -8,8 +8,10 @@ import ServiceLifecycle
 public struct GatewayComponents: Sendable {
     public var provider: any IdentityProvider
     public var store: any SessionStore
-    /// Where logins in flight wait for their callback: memory for one gateway, the database for several.
-    public var pendingLogins: any PendingLoginStore
+    /// The keys from the session key: they seal sessions at rest and the login-attempt cookies.
+    public var keys: SessionKeys
+    /// The login states already used: memory for one gateway, the database for several.
+    public var spentLoginStates: any SpentLoginStateStore
     /// The mock provider's directory, when the provider is the in-process mock; its hosted page is
     /// then served by the gateway under ``MockProviderMount/pathPrefix``.
     public var mockDirectory: MockDirectory?
@@ -21,14 +23,16 @@ public struct GatewayComponents: Sendable {
     public init(
         provider: any IdentityProvider,
         store: any SessionStore,
-        pendingLogins: any PendingLoginStore = MemoryPendingLoginStore(),
+        keys: SessionKeys = .ephemeral(),
+        spentLoginStates: any SpentLoginStateStore = MemorySpentLoginStateStore(),
         mockDirectory: MockDirectory? = nil,
         services: [any Service] = [],
         preparations: [@Sendable () async throws -> Void] = []
     ) {
         self.provider = provider
         self.store = store
-        self.pendingLogins = pendingLogins
+        self.keys = keys
+        self.spentLoginStates = spentLoginStates
         self.mockDirectory = mockDirectory
         self.services = services
         self.preparations = preparations
@@ -41,13 +45,15 @@ public struct GatewayComponents: Sendable {
         var preparations: [@Sendable () async throws -> Void] = []
         // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
         let store: any SessionStore
-        var pendingLogins: any PendingLoginStore = MemoryPendingLoginStore()
+        let keys: SessionKeys
+        var spentLoginStates: any SpentLoginStateStore = MemorySpentLoginStateStore()
         switch configuration.sessions.store {
         case .memory:
+            keys = try configuration.sessions.encryptionKey.map(SessionKeys.init(keyBytes:)) ?? .ephemeral()
             store = MemorySessionStore()
         case .sqlite:
-            let sealer = try SessionSealer(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFile))
-            let sqlite = try await SQLiteSessionStore.open(path: configuration.sessions.sqlitePath, sealer: sealer, logger: logger)
+            keys = try SessionKeys(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFile))
+            let sqlite = try await SQLiteSessionStore.open(path: configuration.sessions.sqlitePath, keys: keys, logger: logger)
             services.append(sqlite)
             store = sqlite
         case .postgres:
@@ -56,15 +62,14 @@ public struct GatewayComponents: Sendable {
                     .init(key: "sessions", message: "the postgres store needs postgresURL and encryptionKey", fix: "set both")
                 ])
             }
+            keys = try SessionKeys(keyBytes: key)
             let client = try PostgresSessionStore.makeClient(url: url, logger: logger)
-            let postgres = PostgresSessionStore(client: client, sealer: try SessionSealer(keyBytes: key), logger: logger)
-            let logins = PostgresPendingLoginStore(client: client, logger: logger)
+            let postgres = PostgresSessionStore(client: client, keys: keys, logger: logger)
             services.append(client)
             let server = (try? PostgresSessionStore.makeClientConfiguration(url: url)).map { "\($0.host ?? "?"):\($0.port ?? 5432)" } ?? "?"
             preparations.append {
                 do {
                     try await postgres.migrate()
-                    try await logins.migrate()
                 } catch {
                     throw StartupError(
                         description: "the PostgreSQL session store at \(server) could not be prepared (\(type(of: error))): "
@@ -73,33 +78,37 @@ public struct GatewayComponents: Sendable {
                 }
             }
             store = postgres
-            pendingLogins = logins
+            spentLoginStates = PostgresSpentLoginStateStore(client: client, logger: logger)
         }
 
         let settings = configuration.provider
+        let provider: any IdentityProvider
+        var mockDirectory: MockDirectory?
         switch settings.kind {
         case .loginRadius:
             let timeout = Duration.milliseconds(Int64(settings.timeoutSeconds * 1000))
-            let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
+            let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             services.append(HTTPClientService(client: client))
-            let provider = LoginRadiusProvider(
-                configuration: .init(hostedPageURL: settings.hostedPageURL, apiURL: settings.apiURL, apiKey: settings.apiKey, timeout: timeout),
-                client: client
+            let transport = ProviderTransport(client: client, configuration: .init(timeout: timeout))
+            provider = LoginRadiusProvider(
+                configuration: .init(hostedPageURL: settings.hostedPageURL),
+                api: LoginRadiusHTTPAPI(apiURL: settings.apiURL, apiKey: settings.apiKey, transport: transport)
             )
-            return GatewayComponents(provider: provider, store: store, pendingLogins: pendingLogins, services: services, preparations: preparations)
         case .mock:
             logger.warning("provider.type is mock: anyone can sign in as any fixture user. Never use this in production.")
             let directory = MockDirectory(users: mockUsers)
-            let provider = MockIdentityProvider(directory: directory, hostedPageURL: settings.hostedPageURL, apiKey: settings.apiKey)
-            return GatewayComponents(
-                provider: provider,
-                store: store,
-                pendingLogins: pendingLogins,
-                mockDirectory: directory,
-                services: services,
-                preparations: preparations
-            )
+            provider = LoginRadiusProvider.mock(directory: directory, hostedPageURL: settings.hostedPageURL, apiKey: settings.apiKey)
+            mockDirectory = directory
         }
+        return GatewayComponents(
+            provider: provider,
+            store: store,
+            keys: keys,
+            spentLoginStates: spentLoginStates,
+            mockDirectory: mockDirectory,
+            services: services,
+            preparations: preparations
+        )
     }
 }
 

@@ -20,10 +20,14 @@ public struct GatewayMetrics: Sendable {
         case shared
     }
 
-    /// A call the gateway makes to the identity provider.
+    /// A step of the provider seam that calls the identity provider.
     enum ProviderOperation: String {
-        case profile
-        case invalidate
+        /// Completing a login (LoginRadius: the profile fetch; OpenID Connect: the code exchange).
+        case login
+        /// Confirming a session again (a profile fetch, a refresh or userinfo).
+        case revalidation
+        /// Revoking at logout.
+        case logout
     }
 
     private let factory: any MetricsFactory
@@ -117,6 +121,9 @@ extension ProviderError.Kind {
         case .unreachable: "unreachable"
         case .timedOut: "timed_out"
         case .badResponse: "bad_response"
+        case .loginDenied: "login_denied"
+        case .missingCredential: "missing_credential"
+        case .malformedCredential: "malformed_credential"
         }
     }
 }

@@ -1,37 +1,47 @@
-/// An ``IdentityProvider`` that counts and times every call to the one it wraps, by outcome.
+/// An ``IdentityProvider`` that counts and times every step of the one it wraps, by outcome.
 struct InstrumentedProvider: IdentityProvider {
     let base: any IdentityProvider
     let metrics: GatewayMetrics
 
-    func hostedPageURL(action: HostedPageAction, returnURL: String) -> String {
-        base.hostedPageURL(action: action, returnURL: returnURL)
+    func beginLogin(_ start: LoginStart) async throws(ProviderError) -> LoginRedirect {
+        try await base.beginLogin(start)
     }
 
-    func fetchProfile(for token: AccessToken) async throws -> UserProfile {
-        try await recorded(.profile) { try await base.fetchProfile(for: token) }
+    func completeLogin(_ completion: LoginCompletion) async throws(ProviderError) -> SignIn {
+        try await recorded(.login) { () async throws(ProviderError) in try await base.completeLogin(completion) }
     }
 
-    func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile {
-        try await recorded(.profile) { try await base.refetchProfile(for: token, current: current) }
+    func revalidate(_ credentials: Credentials, current: UserProfile) async throws(ProviderError) -> Revalidation {
+        try await recorded(.revalidation) { () async throws(ProviderError) in try await base.revalidate(credentials, current: current) }
     }
 
-    func invalidate(_ token: AccessToken) async throws {
-        try await recorded(.invalidate) { try await base.invalidate(token) }
+    func endSession(_ credentials: Credentials, postLogoutURL: String) async -> SessionEnd {
+        let start = ContinuousClock.now
+        let end = await base.endSession(credentials, postLogoutURL: postLogoutURL)
+        let outcome: String? =
+            switch end.revocation {
+            case .revoked: "ok"
+            case .failed(let error): error.kind.metricLabel
+            case .unsupported: nil
+            }
+        if let outcome {
+            metrics.recordProviderCall(.logout, outcome: outcome, duration: ContinuousClock.now - start)
+        }
+        return end
     }
 
-    private func recorded<Result>(_ operation: GatewayMetrics.ProviderOperation, _ call: () async throws -> Result) async throws -> Result {
+    private func recorded<Result>(
+        _ operation: GatewayMetrics.ProviderOperation,
+        _ call: () async throws(ProviderError) -> Result
+    ) async throws(ProviderError) -> Result {
         let start = ContinuousClock.now
         do {
             let result = try await call()
             metrics.recordProviderCall(operation, outcome: "ok", duration: ContinuousClock.now - start)
             return result
         } catch {
-            metrics.recordProviderCall(operation, outcome: Self.outcome(of: error), duration: ContinuousClock.now - start)
+            metrics.recordProviderCall(operation, outcome: error.kind.metricLabel, duration: ContinuousClock.now - start)
             throw error
         }
-    }
-
-    private static func outcome(of error: any Error) -> String {
-        (error as? ProviderError)?.kind.metricLabel ?? ProviderError.Kind.unreachable.metricLabel
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The mock provider's state: its users and the tokens it has issued.
 ///
-/// Both faces of the mock share one directory: the in-process ``MockIdentityProvider`` and the
+/// Both faces of the mock share one directory: the in-process ``MockDirectoryAPI`` and the
 /// HTTP API of ``MockProviderController``. Tokens expire after ``Configuration/tokenLifetime`` and
 /// can be invalidated, as on the real service; registered users last as long as the directory.
 public actor MockDirectory {
@@ -129,11 +129,6 @@ public actor MockDirectory {
 
     // MARK: - API
 
-    /// The API paths the mock answers.
-    public enum APIEndpoint: Sendable {
-        case profile, invalidate, validate
-    }
-
     /// What becomes of an API request: the fault in force, or the answer.
     public enum APIReception: Sendable {
         case fault(MockFault)
@@ -142,14 +137,14 @@ public actor MockDirectory {
 
     /// Counts an API request and decides it in one step, so that a request costs the server one
     /// trip to the directory: the fault in force if there is one, else the endpoint's answer.
-    public func receive(_ endpoint: APIEndpoint, apiKey: String?, token: String?) -> APIReception {
+    public func receive(_ endpoint: LoginRadiusEndpoint, apiKey: String?, token: String?) -> APIReception {
         noteAPIRequest()
         if let fault { return .fault(fault) }
         return .answer(answer(endpoint, apiKey: apiKey, token: token))
     }
 
     /// The endpoint's normal answer (after a fault that only delays, for instance).
-    public func answer(_ endpoint: APIEndpoint, apiKey: String?, token: String?) -> MockAPIAnswer {
+    public func answer(_ endpoint: LoginRadiusEndpoint, apiKey: String?, token: String?) -> MockAPIAnswer {
         switch endpoint {
         case .profile: profile(apiKey: apiKey, token: token)
         case .invalidate: invalidate(apiKey: apiKey, token: token)

@@ -1,6 +1,6 @@
 /// The mock provider's hosted page: pick a fixture user to sign in as, or register a new one.
 struct MockLoginPage {
-    var action: HostedPageAction
+    var action: LoginIntent
     var returnURL: String
     var formAction: String
     var users: [UserProfile]

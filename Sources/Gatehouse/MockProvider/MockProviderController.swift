@@ -27,7 +27,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
 
     @Sendable func hostedPage(_ request: Request, context: Context) async throws -> Response {
         let query = request.uri.queryParameters
-        let action = query.get("action").flatMap(HostedPageAction.init(rawValue:)) ?? .login
+        let action = query.get("action").flatMap(LoginIntent.init(rawValue:)) ?? .login
         guard let returnURL = query.get("return_url"), Self.isAcceptableReturnURL(returnURL) else {
             return Self.badRequest("The hosted page needs a return_url that is an absolute http(s) URL.")
         }
@@ -85,7 +85,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
 
     // MARK: - API
 
-    private func answer(_ request: Request, _ endpoint: MockDirectory.APIEndpoint) async throws -> Response {
+    private func answer(_ request: Request, _ endpoint: LoginRadiusEndpoint) async throws -> Response {
         let apiKey = request.uri.queryParameters.get("apikey")
         let token = Self.bearerToken(in: request.headers)
         let answer: MockAPIAnswer

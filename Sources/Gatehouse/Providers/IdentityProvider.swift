@@ -1,27 +1,26 @@
-/// An identity provider with a hosted login page that hands the browser back an access token.
+/// An identity provider, seen through the four steps every provider has: a login begins, a login
+/// completes, a session is confirmed again, and it ends.
 ///
-/// This is Gatehouse's pluggable seam: the gateway builds the hosted-page URL, proves a token by
-/// fetching the profile behind it, and revokes the token at logout, and knows nothing else about
-/// the provider. Errors thrown are ``ProviderError``s.
+/// This is Gatehouse's pluggable seam. The gateway owns what is the same for every provider (the
+/// single-use state, the sessions, the cookies); a provider owns how its protocol carries the user
+/// there and back: LoginRadius's hosted page hands back a token, OpenID Connect a code to exchange.
 public protocol IdentityProvider: Sendable {
-    /// The hosted page URL a browser is sent to, carrying the URL the provider must return to.
-    func hostedPageURL(action: HostedPageAction, returnURL: String) -> String
+    /// Where to send the browser to sign in, and what must be remembered until it comes back.
+    func beginLogin(_ start: LoginStart) async throws(ProviderError) -> LoginRedirect
 
-    /// Fetches the profile of the user the token belongs to; this is what proves the token.
-    func fetchProfile(for token: AccessToken) async throws -> UserProfile
+    /// Proves what the provider's callback carries and says who signed in.
+    ///
+    /// The gateway has already checked the callback's state; the provider checks the rest.
+    func completeLogin(_ completion: LoginCompletion) async throws(ProviderError) -> SignIn
 
-    /// Fetches the profile again for a token already proven once (a revalidation). `current` is
-    /// the profile the session holds: a provider may return it as it is when the answer shows that
-    /// nothing changed, which spares reading the answer again. Fails as ``fetchProfile(for:)`` does.
-    func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile
+    /// Confirms a session's credentials with the provider again; `current` is the profile the
+    /// session holds. A refusal (``ProviderError/Kind/tokenRejected``) ends the session; any other
+    /// failure fails the request and keeps it.
+    func revalidate(_ credentials: Credentials, current: UserProfile) async throws(ProviderError) -> Revalidation
 
-    /// Invalidates the token at the provider, so it cannot be used again anywhere.
-    func invalidate(_ token: AccessToken) async throws
-}
-
-extension IdentityProvider {
-    /// Reads every answer afresh.
-    public func refetchProfile(for token: AccessToken, current: UserProfile) async throws -> UserProfile {
-        try await fetchProfile(for: token)
-    }
+    /// Ends the session at the provider: revokes what can be revoked, and says where a browser
+    /// should go to sign out there as well. Never throws: the local session ends regardless.
+    ///
+    /// - Parameter postLogoutURL: the absolute URL the provider should send the browser back to.
+    func endSession(_ credentials: Credentials, postLogoutURL: String) async -> SessionEnd
 }

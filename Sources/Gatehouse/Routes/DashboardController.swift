@@ -1,26 +1,18 @@
 import Foundation
 import Hummingbird
-import Logging
+import HummingbirdAuth
 
-/// `/dashboard`: the signed-in user, as JSON.
-struct DashboardController<Context: RequestContext>: Sendable {
-    let authenticator: SessionAuthenticator
-    let bodies = DashboardBodyCache()
+/// `/dashboard`: the signed-in user, as JSON. Added to a group that requires a session.
+struct DashboardController<Context: AuthRequestContext<Session>>: Sendable {
+    let bodies: DashboardBodyCache
 
-    static var path: String { "/dashboard" }
-
-    func addRoutes(to router: Router<Context>) {
-        router.get("dashboard") { request, context in try await show(request, logger: context.logger) }
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("dashboard") { _, context in try show(context.requireIdentity()) }
     }
 
-    func show(_ request: Request, logger: Logger) async throws -> Response {
-        switch try await authenticator.authenticate(request, logger: logger) {
-        case .signedOut(let staleCookie):
-            return Responses.signInRequired(request, next: Self.path, clearing: staleCookie ? authenticator.cookies.expiredSession() : nil)
-        case .signedIn(let session):
-            let body = bodies.body(for: session) { Self.body(for: session.profile) }
-            return JSONResponse.make(headers: [.cacheControl: "no-store"], encoded: body)
-        }
+    func show(_ session: Session) -> Response {
+        let body = bodies.body(for: session) { Self.body(for: session.profile) }
+        return JSONResponse.make(headers: [.cacheControl: "no-store"], encoded: body)
     }
 
     /// `{"user": {"id", "email", "name"}, "profile": {the provider's profile object}}`, with the

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import Logging
+import HummingbirdAuth
 
 /// `GET /auth`: the subrequest of nginx's `auth_request` (and Traefik's or Caddy's forward auth).
 ///
@@ -8,18 +8,17 @@ import Logging
 /// always with an empty body: the proxy decides what the browser sees. The answer depends only on
 /// the session cookie; no forwarded header (`X-Original-URI`, `X-Forwarded-*`) is read, so none
 /// can be spoofed into a different answer.
-struct ForwardAuthController<Context: RequestContext>: Sendable {
-    let authenticator: SessionAuthenticator
-
+struct ForwardAuthController<Context: AuthRequestContext<Session>>: Sendable {
     static var userHeader: HTTPField.Name { HTTPField.Name("X-Auth-Request-User")! }
     static var emailHeader: HTTPField.Name { HTTPField.Name("X-Auth-Request-Email")! }
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("auth") { request, context in try await check(request, logger: context.logger) }
+    /// Adds `/auth` to a group whose ``SessionMiddleware`` revalidates.
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("auth") { _, context in check(context.identity) }
     }
 
-    func check(_ request: Request, logger: Logger) async throws -> Response {
-        guard case .signedIn(let session) = try await authenticator.authenticate(request, logger: logger) else {
+    func check(_ identity: Session?) -> Response {
+        guard let session = identity else {
             return Response(status: .unauthorized, headers: [.cacheControl: "no-store"])
         }
         var headers: HTTPFields = [.cacheControl: "no-store"]

@@ -24,8 +24,6 @@ public struct GatewayError: Error, Sendable, Equatable {
         code: "state_mismatch",
         message: "This login link does not belong to this browser, was already used, or has expired. Start again from the login page."
     )
-    static let missingToken = GatewayError(.badRequest, code: "missing_token", message: "The provider did not hand back an access token.")
-    static let malformedToken = GatewayError(.badRequest, code: "malformed_token", message: "The access token handed back is not well-formed.")
     static let tokenRejected = GatewayError(
         .unauthorized,
         code: "token_rejected",
@@ -61,6 +59,20 @@ public struct GatewayError: Error, Sendable, Equatable {
             GatewayError(.gatewayTimeout, code: "provider_timeout", message: "The identity provider did not answer in time. Try again shortly.")
         case .badResponse:
             GatewayError(.badGateway, code: "provider_bad_response", message: "The identity provider gave an answer the gateway cannot use. Try again shortly.")
+        case .loginDenied:
+            GatewayError(.unauthorized, code: "login_denied", message: "The sign-in was cancelled or refused at the identity provider.")
+        case .missingCredential:
+            GatewayError(
+                .badRequest,
+                code: "missing_\(error.credential ?? "token")",
+                message: "The identity provider did not hand back \(error.credential == "code" ? "an authorization code" : "an access token")."
+            )
+        case .malformedCredential:
+            GatewayError(
+                .badRequest,
+                code: "malformed_\(error.credential ?? "token")",
+                message: "The \(error.credential == "code" ? "authorization code" : "access token") handed back is not well-formed."
+            )
         }
     }
 }

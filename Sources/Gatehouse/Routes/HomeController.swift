@@ -1,21 +1,18 @@
 import Hummingbird
-import Logging
+import HummingbirdAuth
 
 /// `/`: a plain page that says whether you are signed in, with the links to go on from there.
-/// Works without JavaScript; logout is a POST form.
-struct HomeController<Context: RequestContext>: Sendable {
-    let authenticator: SessionAuthenticator
-
-    func addRoutes(to router: Router<Context>) {
-        router.get("/") { request, context in try await show(request, logger: context.logger) }
+/// Works without JavaScript; logout is a POST form. Added to a group whose ``SessionMiddleware``
+/// does not revalidate: the page only greets.
+struct HomeController<Context: AuthRequestContext<Session>>: Sendable {
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("/") { _, context in show(context.identity) }
     }
 
-    func show(_ request: Request, logger: Logger) async throws -> Response {
-        // The page only greets; gated routes do the revalidation.
-        let outcome = try await authenticator.authenticate(request, logger: logger, revalidate: false)
+    func show(_ identity: Session?) -> Response {
         let body: String
-        switch outcome {
-        case .signedIn(let session):
+        switch identity {
+        case .some(let session):
             let name = session.profile.name ?? session.profile.email ?? session.profile.id
             body = """
                 <h1>Gatehouse</h1>
@@ -25,7 +22,7 @@ struct HomeController<Context: RequestContext>: Sendable {
                 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form>
                 </div>
                 """
-        case .signedOut:
+        case .none:
             body = """
                 <h1>Gatehouse</h1>
                 <div class="card">
@@ -34,10 +31,6 @@ struct HomeController<Context: RequestContext>: Sendable {
                 </div>
                 """
         }
-        var response = HTMLPage(title: "Gatehouse", body: body).response(headers: [.cacheControl: "no-store"])
-        if case .signedOut(staleCookie: true) = outcome {
-            response.setCookie(authenticator.cookies.expiredSession())
-        }
-        return response
+        return HTMLPage(title: "Gatehouse", body: body).response(headers: [.cacheControl: "no-store"])
     }
 }

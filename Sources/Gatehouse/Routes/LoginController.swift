@@ -1,11 +1,17 @@
+import Foundation
 import Hummingbird
 import Logging
 
-/// `/login`, `/register` and the provider's way back, `/login/callback/{state}`.
+/// `/login`, `/register` and the provider's way back, `/login/callback` (the state in the query,
+/// as OpenID Connect sends it) or `/login/callback/{state}` (in the path, as LoginRadius's
+/// `return_url` carries it).
+///
+/// What is the same for every provider happens here: the single-use state, bound to the browser
+/// by a sealed cookie per attempt, and the new session. The provider does the rest.
 struct LoginController<Context: RequestContext>: Sendable {
     let provider: any IdentityProvider
     let sessions: SessionManager
-    let loginStates: any PendingLoginStore
+    let attempts: LoginAttempts
     let cookies: SessionCookies
     let publicURL: String
     let afterLogin: RedirectTarget
@@ -14,29 +20,61 @@ struct LoginController<Context: RequestContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
         router.get("register") { request, context in await begin(.register, request, logger: context.logger) }
+        router.get("login/callback") { request, context in
+            await callback(request, state: request.uri.queryParameters.getAll("state"), logger: context.logger)
+        }
         router.get("login/callback/:state") { request, context in
-            await callback(request, state: context.parameters.get("state") ?? "", logger: context.logger)
+            await callback(request, state: [context.parameters.get("state") ?? ""], logger: context.logger)
         }
     }
 
-    /// Sends the browser to the hosted page with a fresh single-use state, also set as a cookie.
-    func begin(_ action: HostedPageAction, _ request: Request, logger: Logger) async -> Response {
+    var callbackURL: String { publicURL + SessionCookies.callbackPath }
+
+    /// Sends the browser to the provider with a fresh single-use state, sealed into a cookie of
+    /// this attempt's own, so logins in several tabs do not displace each other.
+    func begin(_ intent: LoginIntent, _ request: Request, logger: Logger) async -> Response {
         let next = RedirectTarget.fromQuery(request.uri.query)
-        let login: PendingLogin
+        let state = attempts.newState()
+        let redirect: LoginRedirect
         do {
-            login = try await loginStates.begin(next: next?.path)
+            redirect = try await provider.beginLogin(LoginStart(intent: intent, state: state, callbackURL: callbackURL))
         } catch {
-            logger.error("The login-state store failed while starting a login", metadata: ["error.type": "\(type(of: error))"])
-            return ErrorResponse.make(.storeUnavailable, for: request)
+            ProviderFailureLog.record(error, during: "login", logger: logger)
+            return ErrorResponse.make(.provider(error), for: request)
         }
-        let returnURL = "\(publicURL)\(SessionCookies.callbackPath)/\(login.state)"
-        var response = Responses.seeOther(provider.hostedPageURL(action: action, returnURL: returnURL))
-        response.setCookie(cookies.state(login.state))
+        let attempt = attempts.attempt(state: state, next: next?.path, secrets: redirect.secrets)
+        let name = cookies.attemptName(for: state)
+        let value = attempts.sealer.seal(attempt, cookieName: name)
+        var response = Responses.seeOther(redirect.url)
+        for stale in staleAttempts(in: request, making: name.utf8.count + value.utf8.count) {
+            response.setCookie(cookies.expiredAttempt(named: stale))
+        }
+        response.setCookie(cookies.attempt(named: name, value: value))
         return response
     }
 
-    /// Checks the state, proves the token with a profile fetch, and starts a new session.
-    func callback(_ request: Request, state: String, logger: Logger) async -> Response {
+    /// The attempt cookies to expire so the new one fits: past ``SessionCookies/attemptLimit`` or
+    /// ``SessionCookies/attemptBytesLimit``, the oldest go (unreadable ones first).
+    private func staleAttempts(in request: Request, making newBytes: Int) -> [String] {
+        var held = cookies.attempts(in: request).map { cookie in
+            let issuedAt = attempts.sealer.open(cookie.value, cookieName: cookie.name)?.issuedAt ?? .distantPast
+            return HeldAttempt(name: cookie.name, bytes: cookie.name.utf8.count + cookie.value.utf8.count, issuedAt: issuedAt)
+        }
+        held.sort { $0.issuedAt > $1.issuedAt }
+        var stale: [String] = []
+        while let oldest = held.last,
+            oldest.issuedAt == .distantPast || held.count >= SessionCookies.attemptLimit
+                || held.reduce(newBytes, { $0 + $1.bytes }) > SessionCookies.attemptBytesLimit
+        {
+            stale.append(oldest.name)
+            held.removeLast()
+        }
+        return stale
+    }
+
+    /// Checks the state against this browser's attempt, spends it, lets the provider complete
+    /// the login, and starts a new session.
+    func callback(_ request: Request, state: [String], logger: Logger) async -> Response {
         var response: Response
         switch await completeLogin(request, state: state, logger: logger) {
         case .success(let (id, target)):
@@ -47,54 +85,72 @@ struct LoginController<Context: RequestContext>: Sendable {
             metrics.recordLoginFailed(reason: error.code)
             response = ErrorResponse.make(error, for: request)
         }
-        // The state is spent either way.
-        response.setCookie(cookies.expiredState())
+        // The attempt is spent either way.
+        if state.count == 1, LoginAttempt.isWellFormed(state[0]) {
+            response.setCookie(cookies.expiredAttempt(named: cookies.attemptName(for: state[0])))
+        }
         return response
     }
 
-    private func completeLogin(_ request: Request, state: String, logger: Logger) async -> Result<(SessionID, RedirectTarget), GatewayError> {
-        guard PendingLogin.isWellFormed(state) else {
+    private func completeLogin(_ request: Request, state states: [String], logger: Logger) async -> Result<(SessionID, RedirectTarget), GatewayError> {
+        guard states.count == 1, LoginAttempt.isWellFormed(states[0]) else {
             logger.info("Login callback refused: the state is not one Gatehouse issues")
             return .failure(.stateMismatch)
         }
-        guard let cookieState = cookies.state(in: request), PendingLogin.statesMatch(state, cookieState) else {
-            logger.info("Login callback refused: the state does not match the browser's state cookie")
+        let state = states[0]
+        let name = cookies.attemptName(for: state)
+        guard let value = cookies.attemptValue(for: state, in: request), let attempt = attempts.sealer.open(value, cookieName: name),
+            LoginAttempt.statesMatch(state, attempt.state)
+        else {
+            logger.info("Login callback refused: this browser did not start a login with this state")
             return .failure(.stateMismatch)
         }
-        let completed: PendingLogin?
+        guard !attempts.isExpired(attempt) else {
+            logger.info("Login callback refused: the login attempt has expired")
+            return .failure(.stateMismatch)
+        }
         do {
-            completed = try await loginStates.complete(state: state)
+            guard try await attempts.spend(attempt) else {
+                logger.info("Login callback refused: the state was already used")
+                return .failure(.stateMismatch)
+            }
         } catch {
             logger.error("The login-state store failed while completing a login", metadata: ["error.type": "\(type(of: error))"])
             return .failure(.storeUnavailable)
         }
-        guard let pending = completed else {
-            logger.info("Login callback refused: the state was already used or has expired")
-            return .failure(.stateMismatch)
-        }
-        let tokens = request.uri.queryParameters.getAll("token")
-        guard let raw = tokens.first, !raw.isEmpty else { return .failure(.missingToken) }
-        guard tokens.count == 1, let token = AccessToken(validating: raw) else { return .failure(.malformedToken) }
 
-        let profile: UserProfile
+        let completion = LoginCompletion(parameters: Self.parameters(of: request), secrets: attempt.secrets, callbackURL: callbackURL)
+        let signIn: SignIn
         do {
-            profile = try await provider.fetchProfile(for: token)
+            signIn = try await provider.completeLogin(completion)
         } catch {
-            let providerError = error as? ProviderError ?? .unreachable(reason: "\(type(of: error))")
-            ProviderFailureLog.record(providerError, during: "login", logger: logger)
-            return .failure(.provider(providerError))
+            ProviderFailureLog.record(error, during: "login", logger: logger)
+            return .failure(.provider(error))
         }
         do {
             // Never adopt a session the browser brought: end it, then issue a new id.
             if let previous = cookies.sessionID(in: request) {
                 try await sessions.end(previous.storageKey)
             }
-            let (id, _) = try await sessions.start(token: token, profile: profile)
-            logger.info("Signed in", metadata: ["user.id": "\(profile.id)"])
-            return .success((id, RedirectTarget.resolve(pending.next, fallback: afterLogin)))
+            let (id, _) = try await sessions.start(signIn)
+            logger.info("Signed in", metadata: ["user.id": "\(signIn.profile.id)"])
+            return .success((id, RedirectTarget.resolve(attempt.next, fallback: afterLogin)))
         } catch {
             logger.error("The session store failed while starting a session", metadata: ["error.type": "\(type(of: error))"])
             return .failure(.storeUnavailable)
         }
     }
+
+    /// The callback's query, each name and value percent-decoded once.
+    static func parameters(of request: Request) -> CallbackParameters {
+        CallbackParameters(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+    }
+}
+
+/// A login-attempt cookie a browser sent, as ``LoginController`` weighs which to keep.
+private struct HeldAttempt {
+    let name: String
+    let bytes: Int
+    /// `distantPast` when the cookie does not open.
+    let issuedAt: Date
 }

@@ -1,21 +1,27 @@
 import Hummingbird
+import HummingbirdAuth
 import Logging
 
-/// `GET` and `POST /logout`: ends the local session, and invalidates the token at the provider.
-struct LogoutController<Context: RequestContext>: Sendable {
+/// `GET` and `POST /logout`: ends the local session, then the session at the provider.
+///
+/// Added to a group whose ``SessionMiddleware`` does not revalidate: logging out needs no fresh
+/// confirmation, only a live session.
+struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
     let authenticator: SessionAuthenticator
+    let provider: any IdentityProvider
     let afterLogout: RedirectTarget
+    /// `{publicURL}{afterLogout}`: where the provider's logout page sends the browser back to.
+    let postLogoutURL: String
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("logout") { request, context in try await logout(request, logger: context.logger) }
-        router.post("logout") { request, context in try await logout(request, logger: context.logger) }
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("logout") { request, context in await logout(request, context: context) }
+        group.post("logout") { request, context in await logout(request, context: context) }
     }
 
-    func logout(_ request: Request, logger: Logger) async throws -> Response {
-        let cookies = authenticator.cookies
-        // Logging out needs no fresh profile, only a live session.
-        guard case .signedIn(let session) = try await authenticator.authenticate(request, logger: logger, revalidate: false) else {
-            return Responses.signInRequired(request, next: nil, clearing: cookies.hasSessionCookie(request) ? cookies.expiredSession() : nil)
+    func logout(_ request: Request, context: Context) async -> Response {
+        let logger = context.logger
+        guard let session = context.identity else {
+            return Responses.signInRequired(request, next: nil)
         }
         // End the local session first: it must end even if the provider call fails or hangs.
         var localError: GatewayError?
@@ -25,26 +31,21 @@ struct LogoutController<Context: RequestContext>: Sendable {
             logger.error("The session store failed to delete a session", metadata: ["error.type": "\(type(of: error))"])
             localError = .storeUnavailable
         }
-        let providerRevoked: Bool
-        do {
-            try await authenticator.provider.invalidate(session.token)
-            providerRevoked = true
-        } catch {
-            let providerError = error as? ProviderError ?? .unreachable(reason: "\(type(of: error))")
-            ProviderFailureLog.record(providerError, during: "logout", logger: logger)
-            providerRevoked = false
+        let end = await provider.endSession(session.credentials, postLogoutURL: postLogoutURL)
+        if case .failed(let error) = end.revocation {
+            ProviderFailureLog.record(error, during: "logout", logger: logger)
         }
-        logger.info("Signed out", metadata: ["user.id": "\(session.profile.id)", "provider.revoked": "\(providerRevoked)"])
+        logger.info("Signed out", metadata: ["user.id": "\(session.profile.id)", "provider.revoked": "\(end.revoked)"])
 
         var response: Response
         if let localError {
             response = ErrorResponse.make(localError, for: request)
         } else if ClientPreference.wantsHTML(request.headers) {
-            response = Responses.seeOther(afterLogout.locationHeaderValue)
+            response = Responses.seeOther(end.browserURL ?? afterLogout.locationHeaderValue)
         } else {
-            response = JSONResponse.make(headers: [.cacheControl: "no-store"], ["loggedOut": .bool(true), "providerRevoked": .bool(providerRevoked)])
+            response = JSONResponse.make(headers: [.cacheControl: "no-store"], ["loggedOut": .bool(true), "providerRevoked": .bool(end.revoked)])
         }
-        response.setCookie(cookies.expiredSession())
+        response.setCookie(authenticator.cookies.expiredSession())
         return response
     }
 }

@@ -10,6 +10,8 @@ enum ProviderFailureLog {
             logger.critical("The identity provider rejects this gateway's credentials: check provider.apiKey and provider.apiSecret", metadata: metadata)
         case .tokenRejected:
             logger.info("The identity provider rejected a token", metadata: metadata)
+        case .loginDenied, .missingCredential, .malformedCredential:
+            logger.info("The identity provider's callback did not complete a login", metadata: metadata)
         case .rateLimited, .unreachable, .timedOut, .badResponse:
             logger.warning("The identity provider call failed", metadata: metadata)
         }

@@ -10,17 +10,13 @@ enum Responses {
     }
 
     /// The answer to a request that needs a session and has none: browsers are sent to the login
-    /// page (to come back to `next`), other clients get 401 JSON. A stale cookie is cleared.
-    static func signInRequired(_ request: Request, next: String?, clearing cookie: Cookie?, loginPath: String = "/login") -> Response {
-        var response: Response
-        if ClientPreference.wantsHTML(request.headers) {
-            let query = next.map { "?next=" + Self.encodeQueryValue($0) } ?? ""
-            response = seeOther(loginPath + query)
-        } else {
-            response = ErrorResponse.make(.notAuthenticated, for: request)
+    /// page (to come back to `next`), other clients get 401 JSON.
+    static func signInRequired(_ request: Request, next: String?, loginPath: String = "/login") -> Response {
+        guard ClientPreference.wantsHTML(request.headers) else {
+            return ErrorResponse.make(.notAuthenticated, for: request)
         }
-        if let cookie { response.setCookie(cookie) }
-        return response
+        let query = next.map { "?next=" + Self.encodeQueryValue($0) } ?? ""
+        return seeOther(loginPath + query)
     }
 
     /// Percent-encodes a query value, keeping `/` (allowed in a query by RFC 3986) readable.

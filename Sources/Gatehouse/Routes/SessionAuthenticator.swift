@@ -1,12 +1,13 @@
 import Hummingbird
 import Logging
 
-/// Finds the signed-in session a request carries, revalidating its token with the provider when
-/// the last confirmation is older than `revalidateAfterSeconds`.
+/// Finds the signed-in session a request carries, revalidating it with the provider when the last
+/// confirmation is older than `revalidateAfterSeconds`.
 ///
-/// Concurrent requests of one session share one provider call (``RevalidationFlights``). A token
-/// the provider now rejects ends the session there and then; a provider that is down or
-/// misbehaving fails the request (fail closed) but leaves the session for the next try.
+/// Concurrent requests of one session share one provider call (``RevalidationFlights``), which
+/// also means one refresh, so a rotating refresh token is used once. A provider that now refuses
+/// the session ends it there and then; a provider that is down or misbehaving fails the request
+/// (fail closed) but leaves the session for the next try.
 struct SessionAuthenticator: Sendable {
     /// Who, if anyone, a request is signed in as.
     enum Outcome: Sendable {
@@ -54,23 +55,41 @@ struct SessionAuthenticator: Sendable {
 
     private func revalidated(_ session: Session, logger: Logger) async throws(GatewayError) -> Outcome {
         metrics.recordValidation(.fetched)
-        let profile: UserProfile
+        let revalidation: Revalidation
         do {
-            profile = try await provider.refetchProfile(for: session.token, current: session.profile)
-        } catch let error as ProviderError where error.kind == .tokenRejected {
-            logger.info("The provider no longer accepts a session's token; the session is ended", metadata: ["reason": "\(error)"])
+            revalidation = try await provider.revalidate(session.credentials, current: session.profile)
+        } catch  where error.kind == .tokenRejected {
+            return await refused(session, reason: error, logger: logger)
+        } catch {
+            ProviderFailureLog.record(error, during: "revalidation", logger: logger)
+            throw .provider(error)
+        }
+        guard revalidation.profile.id == session.profile.id else {
+            // The provider now says the credentials are someone else's: trust neither answer.
+            logger.warning("A revalidation answered for a different user; the session is ended")
             try? await sessions.end(session.key)
             return .signedOut(staleCookie: true)
-        } catch {
-            let providerError = error as? ProviderError ?? .unreachable(reason: "\(type(of: error))")
-            ProviderFailureLog.record(providerError, during: "revalidation", logger: logger)
-            throw .provider(providerError)
         }
         do {
-            return .signedIn(try await sessions.recordValidation(of: session, profile: profile))
+            return .signedIn(try await sessions.recordValidation(of: session, revalidation))
         } catch {
             logger.error("The session store failed a write", metadata: ["error.type": "\(type(of: error))"])
             throw .storeUnavailable
         }
+    }
+
+    /// The provider refused `session`'s credentials: the session ends, unless another gateway
+    /// instance renewed them meanwhile (a rotated refresh token makes the old one refused), in
+    /// which case the renewed session stands.
+    private func refused(_ session: Session, reason: ProviderError, logger: Logger) async -> Outcome {
+        if let stored = try? await sessions.store.session(for: session.key), stored.credentials != session.credentials,
+            stored.validatedAt > session.validatedAt
+        {
+            logger.debug("The session's credentials were renewed elsewhere; using the renewed ones")
+            return .signedIn(stored)
+        }
+        logger.info("The provider no longer accepts a session's credentials; the session is ended", metadata: ["reason": "\(reason)"])
+        try? await sessions.end(session.key)
+        return .signedOut(staleCookie: true)
     }
 }

@@ -1,22 +1,50 @@
+import Crypto
+import Foundation
 import Hummingbird
 
-/// The two cookies Gatehouse sets: the session cookie and the short-lived login-state cookie.
+/// The cookies Gatehouse sets: the session cookie, and one login-attempt cookie per login in flight.
 ///
-/// Both are `HttpOnly` and `SameSite=Lax`, and `Secure` when configured. The state cookie is scoped
-/// to the callback path, so it travels only where it is checked.
+/// All are `HttpOnly`, `SameSite=Lax` and `Path=/`, and `Secure` when configured. When the public
+/// URL is https and cookies are secure, every name carries the `__Host-` prefix, so no other host
+/// of the domain can set or read them.
 struct SessionCookies: Sendable {
-    /// The session cookie's name.
+    /// The session cookie's name, prefix included.
     let name: String
     /// Whether cookies carry `Secure`.
     let secure: Bool
     /// The session cookie's lifetime, the absolute timeout.
     let sessionMaxAge: Int
-    /// The state cookie's lifetime, the pending-login lifetime.
-    let stateMaxAge: Int
+    /// A login-attempt cookie's lifetime, the attempt's.
+    let attemptMaxAge: Int
 
+    /// The most login-attempt cookies one browser keeps (one per tab that is logging in).
+    static let attemptLimit = 3
+    /// The most bytes all of a browser's attempt cookies may take, so its `Cookie` header stays
+    /// well under the server's 8 KiB limit for one header.
+    static let attemptBytesLimit = 4096
+
+    /// - Parameters:
+    ///   - cookieName: `sessions.cookieName`; the prefix is added here when it applies.
+    ///   - publicURL: the gateway's public URL; https with `secure` gives the `__Host-` prefix.
+    init(cookieName: String, publicURL: String, secure: Bool, sessionMaxAge: Int, attemptMaxAge: Int) {
+        let prefixed = secure && publicURL.lowercased().hasPrefix("https://") && !cookieName.hasPrefix(Self.hostPrefix)
+        self.name = prefixed ? Self.hostPrefix + cookieName : cookieName
+        self.secure = secure || cookieName.hasPrefix(Self.hostPrefix)
+        self.sessionMaxAge = sessionMaxAge
+        self.attemptMaxAge = attemptMaxAge
+    }
+
+    static let hostPrefix = "__Host-"
     static let callbackPath = "/login/callback"
 
-    var stateName: String { name + "_state" }
+    /// What every login-attempt cookie's name starts with: `{name}_state_`.
+    var attemptPrefix: String { name + "_state_" }
+
+    /// The attempt cookie for `state`: the prefix and 8 characters of the state's SHA-256, so the
+    /// callback finds its own attempt among the tabs' without trying each.
+    func attemptName(for state: String) -> String {
+        attemptPrefix + String(Base64URL.encode(SHA256.hash(data: Data(state.utf8))).prefix(8))
+    }
 
     // MARK: - Reading
 
@@ -33,20 +61,29 @@ struct SessionCookies: Sendable {
         !Self.values(of: name, in: request).isEmpty
     }
 
-    /// The login state the request's state cookie holds, when it holds exactly one.
-    func state(in request: Request) -> String? {
-        let found = Self.values(of: stateName, in: request)
-        return found.count == 1 ? String(found[0]) : nil
+    /// The value of the attempt cookie for `state`, when the request carries exactly one.
+    func attemptValue(for state: String, in request: Request) -> Substring? {
+        let found = Self.values(of: attemptName(for: state), in: request)
+        return found.count == 1 ? found[0] : nil
+    }
+
+    /// Every login-attempt cookie the request carries, by name.
+    func attempts(in request: Request) -> [(name: String, value: Substring)] {
+        Self.pairs(in: request).filter { $0.name.hasPrefix(attemptPrefix) }.map { (String($0.name), $0.value) }
     }
 
     /// Every value sent for cookie `name`, across all `Cookie` headers. Hummingbird's accessor
     /// returns only the first, which would let a duplicate decide which session is used.
     private static func values(of name: String, in request: Request) -> [Substring] {
+        pairs(in: request).filter { $0.name == Substring(name) }.map(\.value)
+    }
+
+    private static func pairs(in request: Request) -> [(name: Substring, value: Substring)] {
         request.headers[values: .cookie].flatMap { header in
-            header.split(separator: ";").compactMap { pair -> Substring? in
+            header.split(separator: ";").compactMap { pair -> (Substring, Substring)? in
                 let trimmed = pair.drop { $0 == " " }
-                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == Substring(name) else { return nil }
-                return trimmed[trimmed.index(after: equals)...]
+                guard let equals = trimmed.firstIndex(of: "=") else { return nil }
+                return (trimmed[..<equals], trimmed[trimmed.index(after: equals)...])
             }
         }
     }
@@ -54,18 +91,22 @@ struct SessionCookies: Sendable {
     // MARK: - Writing
 
     func session(_ id: SessionID) -> Cookie {
-        Cookie(name: name, value: id.cookieValue, maxAge: sessionMaxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+        cookie(name, value: id.cookieValue, maxAge: sessionMaxAge)
     }
 
     func expiredSession() -> Cookie {
-        Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+        cookie(name, value: "", maxAge: 0)
     }
 
-    func state(_ state: String) -> Cookie {
-        Cookie(name: stateName, value: state, maxAge: stateMaxAge, path: Self.callbackPath, secure: secure, httpOnly: true, sameSite: .lax)
+    func attempt(named name: String, value: String) -> Cookie {
+        cookie(name, value: value, maxAge: attemptMaxAge)
     }
 
-    func expiredState() -> Cookie {
-        Cookie(name: stateName, value: "", maxAge: 0, path: Self.callbackPath, secure: secure, httpOnly: true, sameSite: .lax)
+    func expiredAttempt(named name: String) -> Cookie {
+        cookie(name, value: "", maxAge: 0)
+    }
+
+    private func cookie(_ name: String, value: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 }

@@ -22,11 +22,14 @@ public actor MemorySessionStore: SessionStore {
         sessions[key]?.lastSeenAt = max(current, date)
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) {
-        guard let current = sessions[key]?.validatedAt else { return }
-        sessions[key]?.validatedAt = max(current, date)
-        if let profile {
-            sessions[key]?.profile = profile
+    public func recordValidation(_ validation: ValidationRecord) {
+        guard let current = sessions[validation.key]?.validatedAt else { return }
+        sessions[validation.key]?.validatedAt = max(current, validation.date)
+        if let profile = validation.profile {
+            sessions[validation.key]?.profile = profile
+        }
+        if let credentials = validation.credentials {
+            sessions[validation.key]?.credentials = credentials
         }
     }
 

@@ -8,21 +8,21 @@ import PostgresNIO
 /// a logout on one instance ends the session on all of them at once, and the last-validated time
 /// lives in the shared row, so instances agree on when to ask the provider again.
 ///
-/// Rows are the same ``SealedSessionRecord``s as in SQLite: hashed ids, sealed token and profile.
-/// Every instance must use the same `sessions.encryptionKey`. The `PostgresClient` (a connection
-/// pool) must run in the application's service group; ``migrate()`` creates the schema under an
-/// advisory lock, so instances starting together do not race.
+/// Rows are the same ``SealedSessionRecord``s as in SQLite: hashed ids, sealed credentials and
+/// profile. Every instance must use the same `sessions.encryptionKey`. The `PostgresClient` (a
+/// connection pool) must run in the application's service group; ``migrate()`` brings the schema
+/// up to date (``PostgresSchema``) under an advisory lock, so instances starting together do not race.
 public final class PostgresSessionStore: SessionStore {
     private let client: PostgresClient
-    private let sealer: SessionSealer
+    private let keys: SessionKeys
     private let logger: Logger
     /// The longest one store operation may take, waiting for a connection included; the pool
     /// itself would wait for a database that is down for ever.
     private let operationTimeout: Duration
 
-    public init(client: PostgresClient, sealer: SessionSealer, operationTimeout: Duration = .seconds(5), logger: Logger) {
+    public init(client: PostgresClient, keys: SessionKeys, operationTimeout: Duration = .seconds(5), logger: Logger) {
         self.client = client
-        self.sealer = sealer
+        self.keys = keys
         self.operationTimeout = operationTimeout
         self.logger = logger
     }
@@ -66,39 +66,23 @@ public final class PostgresSessionStore: SessionStore {
         return configuration
     }
 
-    /// Creates the table and indexes if they are missing; safe when several instances start at once.
+    /// Brings the schema up to date (every table of Gatehouse's); safe when several instances start at once.
     public func migrate() async throws {
-        try await PostgresMigration.apply(
-            [
-                """
-                CREATE TABLE IF NOT EXISTS gatehouse_sessions (
-                    key BYTEA PRIMARY KEY,
-                    sealed_token BYTEA NOT NULL,
-                    sealed_profile BYTEA NOT NULL,
-                    created_at DOUBLE PRECISION NOT NULL,
-                    last_seen_at DOUBLE PRECISION NOT NULL,
-                    validated_at DOUBLE PRECISION NOT NULL
-                )
-                """,
-                "CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)",
-                "CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)",
-            ],
-            client: client,
-            timeout: operationTimeout * 2,
-            logger: logger
-        )
+        try await PostgresSchema.migrate(client: client, timeout: operationTimeout * 2, logger: logger)
     }
 
     // MARK: - SessionStore
 
     public func insert(_ session: Session) async throws {
-        let record = try SealedSessionRecord(sealing: session, with: sealer)
+        let record = try SealedSessionRecord(sealing: session, with: keys)
+        let userKey = record.userKey?.digest
         let (client, logger) = (self.client, self.logger)
         try await bounded {
             try await client.query(
                 """
-                INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)
-                VALUES (\(record.key.digest), \(record.sealedToken), \(record.sealedProfile), \(record.createdAt), \(record.lastSeenAt), \(record.validatedAt))
+                INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at, user_key)
+                VALUES (\(record.key.digest), \(record.sealedCredentials), \(record.sealedProfile), \(record.createdAt), \(record.lastSeenAt),
+                    \(record.validatedAt), \(userKey))
                 """,
                 logger: logger
             )
@@ -109,24 +93,27 @@ public final class PostgresSessionStore: SessionStore {
         let (client, logger) = (self.client, self.logger)
         let record = try await bounded { () -> SealedSessionRecord? in
             let rows = try await client.query(
-                "SELECT sealed_token, sealed_profile, created_at, last_seen_at, validated_at FROM gatehouse_sessions WHERE key = \(key.digest)",
+                "SELECT sealed_token, sealed_profile, created_at, last_seen_at, validated_at, user_key FROM gatehouse_sessions WHERE key = \(key.digest)",
                 logger: logger
             )
-            for try await (token, profile, createdAt, lastSeenAt, validatedAt) in rows.decode((Data, Data, Double, Double, Double).self) {
+            for try await (credentials, profile, createdAt, lastSeenAt, validatedAt, userKey) in rows.decode(
+                (Data, Data, Double, Double, Double, Data?).self
+            ) {
                 return SealedSessionRecord(
                     key: key,
-                    sealedToken: token,
+                    sealedCredentials: credentials,
                     sealedProfile: profile,
                     createdAt: createdAt,
                     lastSeenAt: lastSeenAt,
-                    validatedAt: validatedAt
+                    validatedAt: validatedAt,
+                    userKey: userKey.map(UserKey.init(digest:))
                 )
             }
             return nil
         }
         guard let record else { return nil }
         do {
-            return try record.unsealed(with: sealer)
+            return try record.unsealed(with: keys.sealer)
         } catch {
             logger.warning("A stored session could not be unsealed and was removed; do all instances use the same sessions.encryptionKey?")
             try await delete(key)
@@ -144,24 +131,22 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
-        let sealedProfile = try profile.map { try SealedSessionRecord.sealProfile($0, for: key, with: sealer) }
+    public func recordValidation(_ validation: ValidationRecord) async throws {
+        let key = validation.key
+        let sealedProfile = try validation.profile.map { try SealedSessionRecord.sealProfile($0, for: key, with: keys.sealer) }
+        let sealedCredentials = try validation.credentials.map { try SealedSessionRecord.sealCredentials($0, for: key, with: keys.sealer) }
+        let (date, userKey) = (validation.date.timeIntervalSince1970, keys.userKey(for: validation.userID).digest)
         let (client, logger) = (self.client, self.logger)
         try await bounded {
-            if let sealedProfile {
-                try await client.query(
-                    """
-                    UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)), sealed_profile = \(sealedProfile)
-                    WHERE key = \(key.digest)
-                    """,
-                    logger: logger
-                )
-            } else {
-                try await client.query(
-                    "UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date.timeIntervalSince1970)) WHERE key = \(key.digest)",
-                    logger: logger
-                )
-            }
+            // One statement: a rotated refresh token replaces the old one with the time, or not at all.
+            try await client.query(
+                """
+                UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date)), user_key = COALESCE(user_key, \(userKey)),
+                    sealed_profile = COALESCE(\(sealedProfile), sealed_profile), sealed_token = COALESCE(\(sealedCredentials), sealed_token)
+                WHERE key = \(key.digest)
+                """,
+                logger: logger
+            )
         }
     }
 

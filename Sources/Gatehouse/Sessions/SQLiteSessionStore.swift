@@ -7,51 +7,32 @@ import ServiceLifecycle
 
 /// Sessions in a SQLite file: the default store, survives restarts, one gateway per file.
 ///
-/// Rows are keyed by the SHA-256 of the session id; token and profile are sealed with
-/// ``SessionSealer``. The database runs in WAL mode with a busy timeout. As a `Service`, the store
-/// closes its connection when graceful shutdown begins.
+/// Rows are keyed by the SHA-256 of the session id; credentials and profile are sealed with
+/// ``SessionSealer``. The database runs in WAL mode with a busy timeout, and its schema is
+/// versioned (``SQLiteSchema``): a file made by an earlier release is migrated when opened. As a
+/// `Service`, the store closes its connection when graceful shutdown begins.
 public final class SQLiteSessionStore: SessionStore, Service {
     private let connection: SQLiteConnection
-    private let sealer: SessionSealer
+    private let keys: SessionKeys
     private let logger: Logger
 
-    private init(connection: SQLiteConnection, sealer: SessionSealer, logger: Logger) {
+    private init(connection: SQLiteConnection, keys: SessionKeys, logger: Logger) {
         self.connection = connection
-        self.sealer = sealer
+        self.keys = keys
         self.logger = logger
     }
 
-    /// Opens (creating if needed) the database at `path` and its schema.
-    public static func open(path: String, sealer: SessionSealer, logger: Logger) async throws -> SQLiteSessionStore {
+    /// Opens (creating if needed) the database at `path`, and brings its schema up to date.
+    public static func open(path: String, keys: SessionKeys, logger: Logger) async throws -> SQLiteSessionStore {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
-            for statement in schema {
-                _ = try await connection.query(statement)
-            }
+            try await SQLiteSchema.migrate(connection)
         } catch {
             try? await connection.close()
             throw error
         }
-        return SQLiteSessionStore(connection: connection, sealer: sealer, logger: logger)
+        return SQLiteSessionStore(connection: connection, keys: keys, logger: logger)
     }
-
-    static let schema = [
-        "PRAGMA journal_mode = WAL",
-        "PRAGMA busy_timeout = 5000",
-        "PRAGMA synchronous = NORMAL",
-        """
-        CREATE TABLE IF NOT EXISTS gatehouse_sessions (
-            key BLOB PRIMARY KEY NOT NULL,
-            sealed_token BLOB NOT NULL,
-            sealed_profile BLOB NOT NULL,
-            created_at REAL NOT NULL,
-            last_seen_at REAL NOT NULL,
-            validated_at REAL NOT NULL
-        ) WITHOUT ROWID
-        """,
-        "CREATE INDEX IF NOT EXISTS gatehouse_sessions_last_seen ON gatehouse_sessions (last_seen_at)",
-        "CREATE INDEX IF NOT EXISTS gatehouse_sessions_created ON gatehouse_sessions (created_at)",
-    ]
 
     public func run() async throws {
         try? await gracefulShutdown()
@@ -66,26 +47,27 @@ public final class SQLiteSessionStore: SessionStore, Service {
     // MARK: - SessionStore
 
     public func insert(_ session: Session) async throws {
-        let record = try SealedSessionRecord(sealing: session, with: sealer)
+        let record = try SealedSessionRecord(sealing: session, with: keys)
         _ = try await connection.query(
             """
-            INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at, user_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                .blob(ByteBuffer(data: record.key.digest)), .blob(ByteBuffer(data: record.sealedToken)),
+                .blob(ByteBuffer(data: record.key.digest)), .blob(ByteBuffer(data: record.sealedCredentials)),
                 .blob(ByteBuffer(data: record.sealedProfile)), .float(record.createdAt), .float(record.lastSeenAt), .float(record.validatedAt),
+                record.userKey.map { .blob(ByteBuffer(data: $0.digest)) } ?? .null,
             ]
         )
     }
 
     public func session(for key: SessionKey) async throws -> Session? {
         let rows = try await connection.query(
-            "SELECT sealed_token, sealed_profile, created_at, last_seen_at, validated_at FROM gatehouse_sessions WHERE key = ?",
+            "SELECT sealed_token, sealed_profile, created_at, last_seen_at, validated_at, user_key FROM gatehouse_sessions WHERE key = ?",
             [.blob(ByteBuffer(data: key.digest))]
         )
         guard let row = rows.first else { return nil }
-        guard let sealedToken = row.column("sealed_token")?.blob, let sealedProfile = row.column("sealed_profile")?.blob,
+        guard let sealedCredentials = row.column("sealed_token")?.blob, let sealedProfile = row.column("sealed_profile")?.blob,
             let createdAt = row.column("created_at")?.double, let lastSeenAt = row.column("last_seen_at")?.double,
             let validatedAt = row.column("validated_at")?.double
         else {
@@ -94,14 +76,15 @@ public final class SQLiteSessionStore: SessionStore, Service {
         }
         let record = SealedSessionRecord(
             key: key,
-            sealedToken: Data(buffer: sealedToken),
+            sealedCredentials: Data(buffer: sealedCredentials),
             sealedProfile: Data(buffer: sealedProfile),
             createdAt: createdAt,
             lastSeenAt: lastSeenAt,
-            validatedAt: validatedAt
+            validatedAt: validatedAt,
+            userKey: row.column("user_key")?.blob.map { UserKey(digest: Data(buffer: $0)) }
         )
         do {
-            return try record.unsealed(with: sealer)
+            return try record.unsealed(with: keys.sealer)
         } catch {
             // Sealed with another key (the key was replaced) or altered on disk: unusable.
             logger.warning("A stored session could not be unsealed and was removed; was the session key changed?")
@@ -117,19 +100,22 @@ public final class SQLiteSessionStore: SessionStore, Service {
         )
     }
 
-    public func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
-        guard let profile else {
-            _ = try await connection.query(
-                "UPDATE gatehouse_sessions SET validated_at = MAX(validated_at, ?) WHERE key = ?",
-                [.float(date.timeIntervalSince1970), .blob(ByteBuffer(data: key.digest))]
-            )
-            return
+    public func recordValidation(_ validation: ValidationRecord) async throws {
+        let key = validation.key
+        var assignments = ["validated_at = MAX(validated_at, ?)", "user_key = COALESCE(user_key, ?)"]
+        var bindings: [SQLiteData] = [
+            .float(validation.date.timeIntervalSince1970), .blob(ByteBuffer(data: keys.userKey(for: validation.userID).digest)),
+        ]
+        if let profile = validation.profile {
+            assignments.append("sealed_profile = ?")
+            bindings.append(.blob(ByteBuffer(data: try SealedSessionRecord.sealProfile(profile, for: key, with: keys.sealer))))
         }
-        let sealedProfile = try SealedSessionRecord.sealProfile(profile, for: key, with: sealer)
-        _ = try await connection.query(
-            "UPDATE gatehouse_sessions SET validated_at = MAX(validated_at, ?), sealed_profile = ? WHERE key = ?",
-            [.float(date.timeIntervalSince1970), .blob(ByteBuffer(data: sealedProfile)), .blob(ByteBuffer(data: key.digest))]
-        )
+        if let credentials = validation.credentials {
+            assignments.append("sealed_token = ?")
+            bindings.append(.blob(ByteBuffer(data: try SealedSessionRecord.sealCredentials(credentials, for: key, with: keys.sealer))))
+        }
+        bindings.append(.blob(ByteBuffer(data: key.digest)))
+        _ = try await connection.query("UPDATE gatehouse_sessions SET \(assignments.joined(separator: ", ")) WHERE key = ?", bindings)
     }
 
     public func delete(_ key: SessionKey) async throws {

@@ -1,46 +1,63 @@
 import Foundation
 
-/// A session in the form durable stores write it: the id's digest, the token and profile sealed
-/// with ``SessionSealer``, and the three times as seconds since 1970.
+/// A session in the form durable stores write it: the id's digest, the credentials and profile
+/// sealed with ``SessionSealer``, the three times as seconds since 1970, and the user's
+/// ``UserKey``.
 ///
-/// SQLite and PostgreSQL share this encoding, so the at-rest protection is the same in both.
+/// SQLite and PostgreSQL share this encoding, so the at-rest protection is the same in both. The
+/// credentials live in the `sealed_token` column, which held the bare access token before
+/// credential sets existed; ``Credentials/init(storedRepresentation:)`` reads both.
 struct SealedSessionRecord {
     var key: SessionKey
-    var sealedToken: Data
+    var sealedCredentials: Data
     var sealedProfile: Data
     var createdAt: Double
     var lastSeenAt: Double
     var validatedAt: Double
+    /// `nil` in rows written before user keys existed.
+    var userKey: UserKey?
 
-    init(key: SessionKey, sealedToken: Data, sealedProfile: Data, createdAt: Double, lastSeenAt: Double, validatedAt: Double) {
+    init(
+        key: SessionKey,
+        sealedCredentials: Data,
+        sealedProfile: Data,
+        createdAt: Double,
+        lastSeenAt: Double,
+        validatedAt: Double,
+        userKey: UserKey?
+    ) {
         self.key = key
-        self.sealedToken = sealedToken
+        self.sealedCredentials = sealedCredentials
         self.sealedProfile = sealedProfile
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.validatedAt = validatedAt
+        self.userKey = userKey
     }
 
-    init(sealing session: Session, with sealer: SessionSealer) throws {
+    init(sealing session: Session, with keys: SessionKeys) throws {
         self.init(
             key: session.key,
-            sealedToken: try sealer.seal(Data(session.token.value.utf8), for: session.key),
-            sealedProfile: try Self.sealProfile(session.profile, for: session.key, with: sealer),
+            sealedCredentials: try Self.sealCredentials(session.credentials, for: session.key, with: keys.sealer),
+            sealedProfile: try Self.sealProfile(session.profile, for: session.key, with: keys.sealer),
             createdAt: session.createdAt.timeIntervalSince1970,
             lastSeenAt: session.lastSeenAt.timeIntervalSince1970,
-            validatedAt: session.validatedAt.timeIntervalSince1970
+            validatedAt: session.validatedAt.timeIntervalSince1970,
+            userKey: keys.userKey(for: session.profile.id)
         )
     }
 
     /// The session, or a thrown error when the blobs were sealed with another key or altered.
     func unsealed(with sealer: SessionSealer) throws -> Session {
-        let token = try sealer.open(sealedToken, for: key)
+        guard let credentials = Credentials(storedRepresentation: try sealer.open(sealedCredentials, for: key)) else {
+            throw Unreadable()
+        }
         guard let profile = UserProfile(storedRepresentation: try sealer.open(sealedProfile, for: key)) else {
-            throw UnreadableProfile()
+            throw Unreadable()
         }
         return Session(
             key: key,
-            token: AccessToken(String(decoding: token, as: UTF8.self)),
+            credentials: credentials,
             profile: profile,
             createdAt: Date(timeIntervalSince1970: createdAt),
             lastSeenAt: Date(timeIntervalSince1970: lastSeenAt),
@@ -52,6 +69,10 @@ struct SealedSessionRecord {
         try sealer.seal(profile.storedRepresentation, for: key)
     }
 
-    /// The sealed profile opened, but is not a stored profile.
-    struct UnreadableProfile: Error {}
+    static func sealCredentials(_ credentials: Credentials, for key: SessionKey, with sealer: SessionSealer) throws -> Data {
+        try sealer.seal(credentials.storedRepresentation, for: key)
+    }
+
+    /// A sealed field opened, but is not what the column holds.
+    struct Unreadable: Error {}
 }

@@ -37,11 +37,18 @@ public struct SessionManager: Sendable {
         self.now = now
     }
 
-    /// Starts a session for a freshly validated token under a new id.
-    public func start(token: AccessToken, profile: UserProfile) async throws -> (id: SessionID, session: Session) {
+    /// Starts a session for a completed login under a new id.
+    public func start(_ signIn: SignIn) async throws -> (id: SessionID, session: Session) {
         let id = SessionID.generate()
         let date = now()
-        let session = Session(key: id.storageKey, token: token, profile: profile, createdAt: date, lastSeenAt: date, validatedAt: date)
+        let session = Session(
+            key: id.storageKey,
+            credentials: signIn.credentials,
+            profile: signIn.profile,
+            createdAt: date,
+            lastSeenAt: date,
+            validatedAt: date
+        )
         try await store.insert(session)
         return (id, session)
     }
@@ -68,14 +75,18 @@ public struct SessionManager: Sendable {
         now().timeIntervalSince(session.validatedAt) >= configuration.revalidateAfter
     }
 
-    /// Records a successful profile fetch and returns the updated session. A profile the session
-    /// already holds, to the byte, is not written again: only the time is.
-    public func recordValidation(of session: Session, profile: UserProfile) async throws -> Session {
+    /// Records a successful revalidation and returns the updated session. A profile the session
+    /// already holds, to the byte, is not written again: only the time is (and new credentials).
+    public func recordValidation(of session: Session, _ revalidation: Revalidation) async throws -> Session {
         var session = session
         session.validatedAt = now()
-        let changed = profile.hasSameText(as: session.profile) ? nil : profile
-        session.profile = profile
-        try await store.recordValidation(for: session.key, at: session.validatedAt, profile: changed)
+        let changed = revalidation.profile.hasSameText(as: session.profile) ? nil : revalidation.profile
+        session.profile = revalidation.profile
+        let credentials = revalidation.credentials.flatMap { $0 == session.credentials ? nil : $0 }
+        if let credentials { session.credentials = credentials }
+        try await store.recordValidation(
+            ValidationRecord(key: session.key, date: session.validatedAt, userID: session.profile.id, profile: changed, credentials: credentials)
+        )
         return session
     }
 

@@ -1,10 +1,30 @@
 import Foundation
 
+/// What a revalidation changed, for ``SessionStore/recordValidation(_:)``.
+public struct ValidationRecord: Sendable {
+    public var key: SessionKey
+    public var date: Date
+    /// The session's user id (unchanged by revalidation), for rows that do not carry its key yet.
+    public var userID: String
+    /// The new profile, or `nil` when it is, to the byte, the one the session holds.
+    public var profile: UserProfile?
+    /// The new credentials, or `nil` when the provider issued none.
+    public var credentials: Credentials?
+
+    public init(key: SessionKey, date: Date, userID: String, profile: UserProfile?, credentials: Credentials?) {
+        self.key = key
+        self.date = date
+        self.userID = userID
+        self.profile = profile
+        self.credentials = credentials
+    }
+}
+
 /// Where sessions live: memory, a SQLite file, or a database shared by many gateways.
 ///
 /// Stores are plain keyed storage; the rules (timeouts, rotation, revalidation) live in
 /// ``SessionManager`` so every store enforces them the same way. Stores that write to disk seal
-/// the token (see ``SessionSealer``) and never see a session id, only its ``SessionKey``.
+/// the credentials and profile (see ``SessionSealer``) and never see a session id, only its ``SessionKey``.
 public protocol SessionStore: Sendable {
     /// Stores a new session.
     func insert(_ session: Session) async throws
@@ -13,10 +33,10 @@ public protocol SessionStore: Sendable {
     /// Records that the session was used at `date`. Recorded times never move backwards, so
     /// concurrent writers (or instances) cannot undo each other's later activity.
     func recordActivity(for key: SessionKey, at date: Date) async throws
-    /// Records that the provider confirmed the token at `date`, with the profile it returned, or
-    /// `nil` when that is the profile the session holds: then only the time is written (nothing
-    /// re-sealed). `validatedAt` never moves backwards either.
-    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws
+    /// Records that the provider confirmed the session, in one write: the time, and the profile
+    /// and credentials when they changed (nothing else is re-sealed). `validatedAt` never moves
+    /// backwards either, and new credentials (a rotated refresh token) replace the old at once.
+    func recordValidation(_ validation: ValidationRecord) async throws
     /// Removes a session; removing one that is not there is not an error.
     func delete(_ key: SessionKey) async throws
     /// Removes sessions idle since before `idleCutoff` or created before `createdCutoff`;

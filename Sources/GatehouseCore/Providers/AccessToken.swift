@@ -2,7 +2,7 @@
 ///
 /// The value is only reachable through ``value``; printing, interpolating or dumping the token
 /// shows a redaction, so a token cannot reach a log line or an error message by accident.
-public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct AccessToken: RedactedSecret {
     /// The raw token, for the one place that must send it: the provider's `Authorization` header.
     public let value: String
 
@@ -16,10 +16,14 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDe
     /// Accepts a token only when it is non-empty, at most ``maximumLength`` characters, and made of
     /// the characters of a bearer token (RFC 6750 `b64token`), so it can go into a header unchanged.
     public init?(validating candidate: some StringProtocol) {
-        guard !candidate.isEmpty, candidate.utf8.count <= Self.maximumLength,
-            candidate.utf8.allSatisfy(Self.isTokenByte)
-        else { return nil }
+        guard Self.isWellFormed(candidate, maximumLength: Self.maximumLength) else { return nil }
         self.value = String(candidate)
+    }
+
+    /// Whether `candidate` is non-empty, at most `maximumLength` bytes, and made of RFC 6750
+    /// `b64token` characters only.
+    public static func isWellFormed(_ candidate: some StringProtocol, maximumLength: Int) -> Bool {
+        !candidate.isEmpty && candidate.utf8.count <= maximumLength && candidate.utf8.allSatisfy(isTokenByte)
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
@@ -34,8 +38,4 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDe
             false
         }
     }
-
-    public var description: String { "AccessToken(redacted)" }
-    public var debugDescription: String { description }
-    public var customMirror: Mirror { Mirror(self, children: []) }
 }

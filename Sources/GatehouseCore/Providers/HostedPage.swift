@@ -7,14 +7,8 @@ public struct HostedPage: Sendable, Equatable {
         self.baseURL = baseURL
     }
 
-    /// The URL that sends a browser to `action`, to come back to `returnURL` (percent-encoded).
-    public func url(action: HostedPageAction, returnURL: String) -> String {
-        PercentEncoding.appendingQuery(["action": action.rawValue, "return_url": returnURL], to: baseURL)
+    /// The URL that sends a browser to `intent`'s page, to come back to `returnURL` (percent-encoded).
+    public func url(for intent: LoginIntent, returnURL: String) -> String {
+        PercentEncoding.appendingQuery(["action": intent.rawValue, "return_url": returnURL], to: baseURL)
     }
-}
-
-/// Which page of the provider's hosted login a browser is sent to.
-public enum HostedPageAction: String, Sendable {
-    case login
-    case register
 }

@@ -70,6 +70,9 @@ final class GatehouseProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// The child's process id.
+    var pid: Int32 { process.processIdentifier }
+
     /// Everything printed so far (standard output and error).
     var printed: String { output.text.withLock { $0 } }
 

@@ -18,11 +18,15 @@ final class GatewayHTTPClient: Sendable {
 
         /// The value this answer sets for cookie `name` (`""` when it expires it).
         func cookie(_ name: String) -> String? {
-            for header in headers["Set-Cookie"] where header.hasPrefix(name + "=") {
-                let value = header.dropFirst(name.count + 1).prefix { $0 != ";" }
-                return String(value)
+            cookies(prefixed: name + "=").first?.value
+        }
+
+        /// The cookies this answer sets whose `name=` starts with `prefix`, by name.
+        func cookies(prefixed prefix: String) -> [(name: String, value: String)] {
+            headers["Set-Cookie"].filter { $0.hasPrefix(prefix) }.compactMap { header in
+                guard let equals = header.firstIndex(of: "=") else { return nil }
+                return (String(header[..<equals]), String(header[header.index(after: equals)...].prefix { $0 != ";" }))
             }
-            return nil
         }
     }
 
@@ -43,10 +47,12 @@ final class GatewayHTTPClient: Sendable {
         _ url: String,
         cookies: [String: String] = [:],
         accept: String = "application/json",
-        headers: [String: String] = [:]
+        headers: [String: String] = [:],
+        body: String? = nil
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         request.headers.add(name: "Accept", value: accept)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if !cookies.isEmpty {
@@ -67,11 +73,11 @@ final class GatewayHTTPClient: Sendable {
     ) async throws -> (session: String, token: AccessToken) {
         let login = try await send(.GET, "\(base)/login")
         #expect(login.status == 303)
-        let state = try #require(login.cookie("gatehouse_session_state"))
+        let attempt = try #require(login.cookies(prefixed: "gatehouse_session_state_").first)
         let location = try #require(login.headers.first(name: "Location").flatMap(URLComponents.init(string:)))
         let returnURL = try #require(location.queryItems?.first { $0.name == "return_url" }?.value.flatMap(URLComponents.init(string:)))
         let token = try #require(await directory.issueToken(forUserID: userID))
-        let callback = try await send(.GET, "\(callbackBase ?? base)\(returnURL.path)?token=\(token.value)", cookies: ["gatehouse_session_state": state])
+        let callback = try await send(.GET, "\(callbackBase ?? base)\(returnURL.path)?token=\(token.value)", cookies: [attempt.name: attempt.value])
         #expect(callback.status == 303)
         return (try #require(callback.cookie("gatehouse_session")), token)
     }

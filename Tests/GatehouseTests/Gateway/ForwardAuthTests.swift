@@ -51,7 +51,7 @@ struct ForwardAuthTests {
         try await harness.run { client in
             var browser = Browser(client)
             try await browser.logIn(directory: harness.directory)
-            harness.provider.failFetches(with: .tokenRejected(code: 905, reason: "Access token is invalid"))
+            harness.provider.failRevalidations(with: .tokenRejected(code: 905, reason: "Access token is invalid"))
             #expect(try await browser.get("/auth").status == .unauthorized)
             #expect(await harness.sessionCount == 0)
         }

@@ -14,13 +14,13 @@ struct GatewayHarness {
     let directory = MockDirectory(users: TestFixtures.users)
     let provider: ScriptedProvider
     let store: SwitchableStore
-    let pendingLogins = CountingPendingLoginStore()
+    let spentStates = CountingSpentLoginStateStore()
     var configuration: GatehouseConfiguration
     let logs = LogCapture()
 
     init(revalidateAfter: TimeInterval = 30) {
         configuration = TestFixtures.configuration(revalidateAfter: revalidateAfter)
-        provider = ScriptedProvider(base: MockIdentityProvider(directory: directory, hostedPageURL: configuration.provider.hostedPageURL))
+        provider = ScriptedProvider(base: LoginRadiusProvider.mock(directory: directory, hostedPageURL: configuration.provider.hostedPageURL))
         store = SwitchableStore()
     }
 
@@ -30,7 +30,7 @@ struct GatewayHarness {
 
     /// Runs `body` against the gateway, over the router (no sockets).
     func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let components = GatewayComponents(provider: provider, store: store, pendingLogins: pendingLogins, mockDirectory: directory)
+        let components = GatewayComponents(provider: provider, store: store, spentLoginStates: spentStates, mockDirectory: directory)
         let app = try await buildApplication(configuration: configuration, components: components, logger: logs.logger())
         try await app.test(.router, body)
     }

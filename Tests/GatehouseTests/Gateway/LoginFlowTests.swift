@@ -19,11 +19,15 @@ struct LoginFlowTests {
             #expect(login.status == .seeOther)
             let location = try #require(login.headers[.location])
             #expect(location.hasPrefix("http://127.0.0.1:9/mock-idp/auth.aspx?action=login&return_url=http%3A%2F%2Fgatehouse.test%2Flogin%2Fcallback%2F"))
-            let stateCookie = try #require(setCookieHeader(named: "gatehouse_session_state", in: login.headers))
-            #expect(stateCookie.contains("HttpOnly") && stateCookie.contains("SameSite=Lax"))
-            let state = try #require(browser.jar["gatehouse_session_state"])
-            #expect(location.hasSuffix(state), "the return_url carries the same state as the cookie")
+            let attemptCookies = setCookieHeaders(prefixed: "gatehouse_session_state_", in: login.headers)
+            #expect(attemptCookies.count == 1)
+            let stateCookie = try #require(attemptCookies.first)
+            for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=600"] { #expect(stateCookie.contains(attribute)) }
+            let state = try #require(location.split(separator: "%2F").last.map(String.init))
             #expect(Base64URL.decode(state)?.count == 32)
+            let (attemptName, sealed) = try #require(browser.jar.attempts().first)
+            #expect(!sealed.contains(state), "the attempt is sealed: the cookie does not show the state")
+            #expect(attemptName == SessionCookies.forTests.attemptName(for: state), "the cookie is this attempt's own")
 
             let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
             let callback = try await browser.get("/login/callback/\(state)?token=\(token.value)")
@@ -36,7 +40,7 @@ struct LoginFlowTests {
             let sessionID = try #require(browser.jar["gatehouse_session"])
             #expect(SessionID(cookieValue: sessionID) != nil)
             #expect(!sessionID.contains(token.value))
-            #expect(browser.jar["gatehouse_session_state"] == nil, "the state cookie is cleared")
+            #expect(browser.jar.attempts().isEmpty, "the attempt's cookie is cleared")
 
             let dashboard = try await browser.get("/dashboard")
             #expect(dashboard.status == .ok)
@@ -99,9 +103,75 @@ struct LoginFlowTests {
             var bare = Browser(client)
             #expect(try await bare.get("\(victimCallback)?token=\(token.value)").status == .forbidden)
             // The state's own browser still succeeds, once.
+            let attemptCookie = victim.jar.attempts()
             #expect(try await victim.get("\(victimCallback)?token=\(token.value)").status == .seeOther)
-            victim.jar["gatehouse_session_state"] = String(victimCallback.split(separator: "/").last!)
+            // The browser kept the cookie (or an attacker copied it): the state is still spent.
+            for (name, value) in attemptCookie { victim.jar[name] = value }
             #expect(try await victim.get("\(victimCallback)?token=\(token.value)").status == .forbidden, "a state is single-use")
+        }
+        #expect(await harness.sessionCount == 1)
+    }
+
+    @Test("three tabs of one browser each log in, in any order; a fourth displaces only the oldest attempt")
+    func severalTabs() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            let first = try await browser.startLogin("/login?next=/one")
+            let second = try await browser.startLogin("/register?next=/two")
+            let third = try await browser.startLogin("/login?next=/three")
+            #expect(browser.jar.attempts().count == 3, "one cookie per attempt")
+            for (callback, next) in [(second, "/two"), (third, "/three"), (first, "/one")] {
+                let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+                let response = try await browser.get("\(callback)?token=\(token.value)")
+                #expect(response.status == .seeOther, "\(next)")
+                #expect(response.headers[.location] == next)
+            }
+            #expect(browser.jar.attempts().isEmpty, "each completed attempt clears its own cookie")
+            #expect(try await browser.get("/dashboard").status == .ok)
+
+            // A fourth tab: the oldest attempt gives way, the newer ones still complete.
+            var tabs = Browser(client)
+            let oldest = try await tabs.startLogin("/login?next=/a")
+            let middle = try await tabs.startLogin("/login?next=/b")
+            let newer = try await tabs.startLogin("/login?next=/c")
+            let newest = try await tabs.startLogin("/login?next=/d")
+            #expect(tabs.jar.attempts().count == SessionCookies.attemptLimit)
+            for (callback, status) in [(oldest, HTTPResponse.Status.forbidden), (middle, .seeOther), (newer, .seeOther), (newest, .seeOther)] {
+                let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.graceID))
+                #expect(try await tabs.get("\(callback)?token=\(token.value)").status == status)
+            }
+        }
+        // Each login of a browser ended the session it had before.
+        #expect(await harness.sessionCount == 2)
+    }
+
+    @Test("20,000 anonymous /login requests store nothing, and a real user's login started before them succeeds")
+    func loginFlood() async throws {
+        let harness = GatewayHarness()
+        let floodSize = 20_000
+        try await harness.run { client in
+            var user = Browser(client)
+            let callback = try await user.startLogin("/login?next=/reports")
+            let redirected = try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<32 {
+                    group.addTask {
+                        var count = 0
+                        for _ in stride(from: worker, to: floodSize, by: 32) {
+                            let response = try await client.execute(uri: "/login?next=/x", method: .get, headers: [:], body: nil)
+                            if response.status == .seeOther, response.headers[.setCookie] != nil { count += 1 }
+                        }
+                        return count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(redirected == floodSize, "every flood request was answered like a real one")
+            #expect(harness.spentStates.spendCount == 0, "starting a login stores nothing")
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            let response = try await user.get("\(callback)?token=\(token.value)")
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/reports")
         }
         #expect(await harness.sessionCount == 1)
     }
@@ -149,14 +219,14 @@ struct LoginFlowTests {
                 let response = try await client.execute(
                     uri: "/login/callback/\(state)?token=\(token.value)",
                     method: .get,
-                    headers: [.cookie: "gatehouse_session_state=\(state)"],
+                    headers: [.cookie: "\(SessionCookies.forTests.attemptPrefix)x=\(state)"],
                     body: nil
                 )
                 #expect(response.status == .forbidden, "\(state.prefix(20))")
                 #expect(response.headers[.setCookie]?.contains("gatehouse_session=") != true)
             }
             #expect(await harness.directory.profileFetchCount == fetchesBefore)
-            #expect(harness.pendingLogins.lookupCount == 0)
+            #expect(harness.spentStates.spendCount == 0)
         }
         #expect(await harness.sessionCount == 0)
         // The controllers log through the request's logger: each line carries its request's id.
@@ -204,7 +274,7 @@ struct LoginFlowTests {
         ]
         try await harness.run { client in
             for (error, status, code) in cases {
-                harness.provider.failFetches(with: error)
+                harness.provider.failCompletions(with: error)
                 var browser = Browser(client)
                 let response = try await browser.logIn(directory: harness.directory)
                 #expect(response.status == status)
@@ -239,15 +309,16 @@ struct LoginFlowTests {
         var configuration = try PostgresSessionStore.makeClientConfiguration(url: "postgres://nobody:x@127.0.0.1:9/none?sslmode=disable")
         configuration.options.connectTimeout = .milliseconds(300)
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test.postgres"))
-        let sealer = try SessionSealer(keyBytes: Data(repeating: 3, count: 32))
-        let store = PostgresSessionStore(client: client, sealer: sealer, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
-        let logins = PostgresPendingLoginStore(client: client, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
+        let keys = try SessionKeys(keyBytes: Data(repeating: 3, count: 32))
+        let store = PostgresSessionStore(client: client, keys: keys, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
+        let spent = PostgresSpentLoginStateStore(client: client, operationTimeout: .milliseconds(500), logger: Logger(label: "test"))
         let directory = MockDirectory(users: TestFixtures.users)
         let settings = TestFixtures.configuration()
         let components = GatewayComponents(
-            provider: MockIdentityProvider(directory: directory, hostedPageURL: settings.provider.hostedPageURL),
+            provider: LoginRadiusProvider.mock(directory: directory, hostedPageURL: settings.provider.hostedPageURL),
             store: store,
-            pendingLogins: logins,
+            keys: keys,
+            spentLoginStates: spent,
             services: [client]
         )
         let app = try await buildApplication(configuration: settings, components: components, logger: Logger(label: "test"))
@@ -256,7 +327,8 @@ struct LoginFlowTests {
             let ready = try await browser.get("/readyz")
             #expect(ready.status == .serviceUnavailable)
             #expect(ready.json?["error"] == .string("not_ready"))
-            let login = try await browser.get("/login")
+            // Starting a login needs no store; completing it does (the state is spent there).
+            let login = try await browser.logIn(directory: directory)
             #expect(login.status == .serviceUnavailable)
             #expect(login.json?["error"] == .string("session_store_unavailable"))
             browser.jar["gatehouse_session"] = SessionID.generate().cookieValue

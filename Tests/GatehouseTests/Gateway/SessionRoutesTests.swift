@@ -116,11 +116,11 @@ struct SessionRoutesTests {
         try await harness.run { client in
             var browser = Browser(client)
             try await browser.logIn(directory: harness.directory)
-            harness.provider.failFetches(with: .timedOut())
+            harness.provider.failRevalidations(with: .timedOut())
             let failed = try await browser.get("/dashboard")
             #expect(failed.status == .gatewayTimeout)
             #expect(failed.json?["error"] == .string("provider_timeout"))
-            harness.provider.failFetches(with: nil)
+            harness.provider.failRevalidations(with: nil)
             #expect(try await browser.get("/dashboard").status == .ok)
         }
     }
@@ -169,7 +169,7 @@ struct SessionRoutesTests {
         try await harness.run { client in
             var browser = Browser(client)
             try await browser.logIn(directory: harness.directory)
-            harness.provider.failInvalidations(with: .unreachable(reason: "down"))
+            harness.provider.failEndSessions(with: .unreachable(reason: "down"))
             let response = try await browser.post("/logout")
             #expect(response.status == .ok)
             #expect(response.json == .object(["loggedOut": .bool(true), "providerRevoked": .bool(false)]))
@@ -259,9 +259,9 @@ struct SessionRoutesTests {
             try await browser.get("\(callback)?token=\(token.value)")
             secrets.add(try #require(browser.jar["gatehouse_session"]))
             try await browser.get("/dashboard")
-            harness.provider.failFetches(with: .badResponse(reason: "x"))
+            harness.provider.failRevalidations(with: .badResponse(reason: "x"))
             try await browser.get("/dashboard")
-            harness.provider.failFetches(with: nil)
+            harness.provider.failRevalidations(with: nil)
             try await browser.post("/logout")
         }
         #expect(harness.logs.count > 5)

@@ -157,19 +157,14 @@ struct EndToEndTests {
     func noRetryPastDeadline() async throws {
         let listener = try await HangUpListener.start()
         let timeout = Duration.seconds(2)
-        let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
-        let provider = LoginRadiusProvider(
-            configuration: .init(
-                hostedPageURL: "http://127.0.0.1:\(listener.port)/auth.aspx",
-                apiURL: "http://127.0.0.1:\(listener.port)",
-                apiKey: "test-api-key",
-                timeout: timeout,
-                retry: TransportRetry(pause: .seconds(3) ... .seconds(3))
-            ),
-            client: client
+        let client = ProviderTransport.makeHTTPClient(timeout: timeout)
+        let api = LoginRadiusHTTPAPI(
+            apiURL: "http://127.0.0.1:\(listener.port)",
+            apiKey: "test-api-key",
+            transport: ProviderTransport(client: client, configuration: .init(timeout: timeout, retry: TransportRetry(pause: .seconds(3) ... .seconds(3))))
         )
         let started = ContinuousClock.now
-        let error = await #expect(throws: ProviderError.self) { try await provider.fetchProfile(for: AccessToken("t")) }
+        let error = await #expect(throws: ProviderError.self) { try await api.answer(.profile, token: AccessToken("t")) }
         let elapsed = ContinuousClock.now - started
         #expect(error?.kind == .unreachable)
         #expect(elapsed < timeout, "failed at once instead of pausing past the deadline (took \(elapsed))")
@@ -266,8 +261,8 @@ struct EndToEndTests {
         let path = directory.appendingPathComponent("sessions.sqlite").path
         let keyFile = directory.appendingPathComponent("sessions.key").path
         let openStore: @Sendable () async throws -> (any SessionStore, [any Service]) = {
-            let sealer = try SessionSealer(keyBytes: SessionKeyFile.loadOrCreate(at: keyFile))
-            let store = try await SQLiteSessionStore.open(path: path, sealer: sealer, logger: Logger(label: "test"))
+            let keys = try SessionKeys(keyBytes: SessionKeyFile.loadOrCreate(at: keyFile))
+            let store = try await SQLiteSessionStore.open(path: path, keys: keys, logger: Logger(label: "test"))
             return (store, [store])
         }
         let cookie = Cookie()

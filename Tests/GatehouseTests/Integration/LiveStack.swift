@@ -47,15 +47,14 @@ struct LiveStack {
             )
             configuration.listen.idleTimeoutSeconds = idleTimeoutSeconds
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
-            let client = LoginRadiusProvider.makeHTTPClient(timeout: timeout)
+            let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(
-                configuration: .init(
-                    hostedPageURL: configuration.provider.hostedPageURL,
+                configuration: .init(hostedPageURL: configuration.provider.hostedPageURL),
+                api: LoginRadiusHTTPAPI(
                     apiURL: configuration.provider.apiURL,
                     apiKey: "test-api-key",
-                    timeout: timeout
-                ),
-                client: client
+                    transport: ProviderTransport(client: client, configuration: .init(timeout: timeout))
+                )
             )
             let (sessionStore, storeServices) = try await store()
             let components = GatewayComponents(provider: provider, store: sessionStore, services: storeServices + [HTTPClientService(client: client)])

@@ -17,7 +17,7 @@ struct MetricsListenerTests {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let directory = MockDirectory(users: TestFixtures.users)
         let components = GatewayComponents(
-            provider: MockIdentityProvider(directory: directory, hostedPageURL: configuration.provider.hostedPageURL),
+            provider: LoginRadiusProvider.mock(directory: directory, hostedPageURL: configuration.provider.hostedPageURL),
             store: MemorySessionStore(),
             mockDirectory: directory
         )

@@ -21,6 +21,11 @@ struct CookieJar {
         set { values[name] = newValue }
     }
 
+    /// The login-attempt cookies the jar holds (`{session cookie}_state_…`), by name.
+    func attempts(of sessionCookie: String = "gatehouse_session") -> [String: String] {
+        values.filter { $0.key.hasPrefix(sessionCookie + "_state_") }
+    }
+
     /// The `Cookie` header for a request, or `nil` when the jar is empty.
     var header: String? {
         values.isEmpty ? nil : values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
@@ -32,6 +37,11 @@ struct CookieJar {
         if let accept { fields[.accept] = accept }
         return fields
     }
+}
+
+/// The `Set-Cookie` headers whose cookie name starts with `prefix`.
+func setCookieHeaders(prefixed prefix: String, in headers: HTTPFields) -> [String] {
+    headers[values: .setCookie].filter { $0.hasPrefix(prefix) }
 }
 
 /// The `Set-Cookie` header that sets `name`, when the response has one.

@@ -6,28 +6,36 @@ import Synchronization
 /// A provider that delegates to another but can be told to fail, for the gateway's error paths.
 final class ScriptedProvider: IdentityProvider {
     let base: any IdentityProvider
-    private let fetchFailure = Mutex<ProviderError?>(nil)
-    private let invalidateFailure = Mutex<ProviderError?>(nil)
+    private let completionFailure = Mutex<ProviderError?>(nil)
+    private let revalidationFailure = Mutex<ProviderError?>(nil)
+    private let endFailure = Mutex<ProviderError?>(nil)
 
     init(base: any IdentityProvider) {
         self.base = base
     }
 
-    func failFetches(with error: ProviderError?) { fetchFailure.withLock { $0 = error } }
-    func failInvalidations(with error: ProviderError?) { invalidateFailure.withLock { $0 = error } }
+    /// Makes every login completion fail with `error` (`nil`: delegate again).
+    func failCompletions(with error: ProviderError?) { completionFailure.withLock { $0 = error } }
+    func failRevalidations(with error: ProviderError?) { revalidationFailure.withLock { $0 = error } }
+    func failEndSessions(with error: ProviderError?) { endFailure.withLock { $0 = error } }
 
-    func hostedPageURL(action: HostedPageAction, returnURL: String) -> String {
-        base.hostedPageURL(action: action, returnURL: returnURL)
+    func beginLogin(_ start: LoginStart) async throws(ProviderError) -> LoginRedirect {
+        try await base.beginLogin(start)
     }
 
-    func fetchProfile(for token: AccessToken) async throws -> UserProfile {
-        if let error = fetchFailure.withLock({ $0 }) { throw error }
-        return try await base.fetchProfile(for: token)
+    func completeLogin(_ completion: LoginCompletion) async throws(ProviderError) -> SignIn {
+        if let error = completionFailure.withLock({ $0 }) { throw error }
+        return try await base.completeLogin(completion)
     }
 
-    func invalidate(_ token: AccessToken) async throws {
-        if let error = invalidateFailure.withLock({ $0 }) { throw error }
-        try await base.invalidate(token)
+    func revalidate(_ credentials: Credentials, current: UserProfile) async throws(ProviderError) -> Revalidation {
+        if let error = revalidationFailure.withLock({ $0 }) { throw error }
+        return try await base.revalidate(credentials, current: current)
+    }
+
+    func endSession(_ credentials: Credentials, postLogoutURL: String) async -> SessionEnd {
+        if let error = endFailure.withLock({ $0 }) { return SessionEnd(revocation: .failed(error)) }
+        return await base.endSession(credentials, postLogoutURL: postLogoutURL)
     }
 }
 
@@ -47,10 +55,10 @@ final class SwitchableStore: SessionStore {
     func insert(_ session: Session) async throws { try check(); await base.insert(session) }
     func session(for key: SessionKey) async throws -> Session? { try check(); return await base.session(for: key) }
     func recordActivity(for key: SessionKey, at date: Date) async throws { try check(); await base.recordActivity(for: key, at: date) }
-    func recordValidation(for key: SessionKey, at date: Date, profile: UserProfile?) async throws {
+    func recordValidation(_ validation: ValidationRecord) async throws {
         try check()
-        validations.withLock { $0.append(profile) }
-        await base.recordValidation(for: key, at: date, profile: profile)
+        validations.withLock { $0.append(validation.profile) }
+        await base.recordValidation(validation)
     }
     func delete(_ key: SessionKey) async throws { try check(); await base.delete(key) }
     func deleteExpired(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
@@ -64,20 +72,15 @@ final class SwitchableStore: SessionStore {
     func checkHealth() async throws { try check() }
 }
 
-/// The memory login-state store, counting the lookups that reach it.
-final class CountingPendingLoginStore: PendingLoginStore {
-    private let base = MemoryPendingLoginStore()
-    private let lookups = Mutex(0)
+/// The memory store of spent login states, counting the states that reach it.
+final class CountingSpentLoginStateStore: SpentLoginStateStore {
+    private let base = MemorySpentLoginStateStore()
+    private let spends = Mutex(0)
 
-    var lifetime: TimeInterval { base.lifetime }
-    var lookupCount: Int { lookups.withLock { $0 } }
+    var spendCount: Int { spends.withLock { $0 } }
 
-    func begin(next: String?) async throws -> PendingLogin {
-        await base.begin(next: next)
-    }
-
-    func complete(state: String) async throws -> PendingLogin? {
-        lookups.withLock { $0 += 1 }
-        return await base.complete(state: state)
+    func spend(_ attempt: LoginAttempt, expiresAt: Date) async throws -> Bool {
+        spends.withLock { $0 += 1 }
+        return await base.spend(attempt, expiresAt: expiresAt)
     }
 }

@@ -58,3 +58,14 @@ enum TestFixtures {
         return url
     }
 }
+
+extension SessionCookies {
+    /// The cookies of ``TestFixtures/configuration(store:sqlitePath:revalidateAfter:idleTimeout:absoluteTimeout:kind:apiURL:hostedPageURL:timeoutSeconds:encryptionKey:)``.
+    static let forTests = SessionCookies(
+        cookieName: "gatehouse_session",
+        publicURL: "http://gatehouse.test",
+        secure: false,
+        sessionMaxAge: 28800,
+        attemptMaxAge: 600
+    )
+}

@@ -10,7 +10,14 @@ struct DashboardBodyCacheTests {
         key: SessionKey = SessionID.generate().storageKey,
         profile: UserProfile = UserProfile(id: "u", email: nil, name: nil, attributes: [:])
     ) -> Session {
-        Session(key: key, token: AccessToken("t"), profile: profile, createdAt: validatedAt, lastSeenAt: validatedAt, validatedAt: validatedAt)
+        Session(
+            key: key,
+            credentials: Credentials(accessToken: AccessToken("t")),
+            profile: profile,
+            createdAt: validatedAt,
+            lastSeenAt: validatedAt,
+            validatedAt: validatedAt
+        )
     }
 
     @Test("a body is encoded once per profile: a revalidation with the same profile reuses it, a changed profile encodes afresh")

@@ -207,11 +207,11 @@ struct HostedPageTests {
     func hostedPageURL() {
         let page = HostedPage(baseURL: "https://my-app.hub.loginradius.com/auth.aspx")
         #expect(
-            page.url(action: .login, returnURL: "http://localhost:8080/login/callback/abc_-")
+            page.url(for: .login, returnURL: "http://localhost:8080/login/callback/abc_-")
                 == "https://my-app.hub.loginradius.com/auth.aspx?action=login&return_url=http%3A%2F%2Flocalhost%3A8080%2Flogin%2Fcallback%2Fabc_-"
         )
         #expect(
-            HostedPage(baseURL: "http://idp/auth.aspx?tenant=1").url(action: .register, returnURL: "x").hasPrefix(
+            HostedPage(baseURL: "http://idp/auth.aspx?tenant=1").url(for: .register, returnURL: "x").hasPrefix(
                 "http://idp/auth.aspx?tenant=1&action=register&"
             )
         )

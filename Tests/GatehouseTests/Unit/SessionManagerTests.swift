@@ -17,8 +17,8 @@ struct SessionManagerTests {
     @Test("every start issues a new 256-bit id, stored only as its hash")
     func newIDs() async throws {
         let sessions = manager()
-        let (first, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
-        let (second, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (first, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
+        let (second, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         #expect(first != second)
         #expect(first.cookieValue.count == 43)
         #expect(Base64URL.decode(first.cookieValue)?.count == 32)
@@ -30,7 +30,7 @@ struct SessionManagerTests {
     @Test("an idle session ends, and is deleted, on the first read past the idle timeout")
     func idleTimeout() async throws {
         let sessions = manager(idle: 600)
-        let (id, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (id, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         clock.advance(by: 599)
         #expect(try await sessions.session(for: id) != nil)
         clock.advance(by: 599)
@@ -43,7 +43,7 @@ struct SessionManagerTests {
     @Test("a busy session still ends at the absolute timeout")
     func absoluteTimeout() async throws {
         let sessions = manager(idle: 600, absolute: 1000)
-        let (id, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (id, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         for _ in 0..<3 {
             clock.advance(by: 300)
             #expect(try await sessions.session(for: id) != nil)
@@ -55,7 +55,7 @@ struct SessionManagerTests {
     @Test("activity is written at most once per interval")
     func throttledActivity() async throws {
         let sessions = manager(idle: 1800)
-        let (id, started) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (id, started) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         clock.advance(by: 30)
         _ = try await sessions.session(for: id)
         #expect(await store.session(for: id.storageKey)?.lastSeenAt == started.lastSeenAt)
@@ -67,11 +67,11 @@ struct SessionManagerTests {
     @Test("revalidation is due after revalidateAfterSeconds, and always with 0")
     func revalidation() async throws {
         let sessions = manager(revalidate: 30)
-        let (_, session) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (_, session) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         #expect(!sessions.needsRevalidation(session))
         clock.advance(by: 30)
         #expect(sessions.needsRevalidation(session))
-        let renewed = try await sessions.recordValidation(of: session, profile: profile)
+        let renewed = try await sessions.recordValidation(of: session, Revalidation(profile: profile))
         #expect(!sessions.needsRevalidation(renewed))
         #expect(manager(revalidate: 0).needsRevalidation(renewed))
     }
@@ -80,17 +80,17 @@ struct SessionManagerTests {
     func unchangedProfileNotRewritten() async throws {
         let store = SwitchableStore()
         let sessions = SessionManager(store: store, configuration: .init(revalidateAfter: 30), now: clock.function)
-        let (id, session) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (id, session) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         clock.advance(by: 30)
         let same = UserProfile(id: profile.id, email: profile.email, name: profile.name, json: profile.json)
-        let renewed = try await sessions.recordValidation(of: session, profile: same)
+        let renewed = try await sessions.recordValidation(of: session, Revalidation(profile: same))
         #expect(store.validationProfiles.count == 1)
         #expect(store.validationProfiles.first == .some(nil), "nothing but the time is written")
         #expect(try await sessions.session(for: id)?.validatedAt == clock.now)
 
         clock.advance(by: 30)
         let renamed = UserProfile(id: "u", email: nil, name: "Ada", attributes: ["Uid": .string("u")])
-        _ = try await sessions.recordValidation(of: renewed, profile: renamed)
+        _ = try await sessions.recordValidation(of: renewed, Revalidation(profile: renamed))
         #expect(store.validationProfiles.last == .some(renamed))
         let read = try await sessions.session(for: id)
         #expect(read?.profile.name == "Ada")
@@ -100,88 +100,130 @@ struct SessionManagerTests {
     @Test("sweep removes only expired sessions")
     func sweep() async throws {
         let sessions = manager(idle: 100)
-        let (old, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (old, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         clock.advance(by: 150)
-        let (fresh, _) = try await sessions.start(token: AccessToken("t"), profile: profile)
+        let (fresh, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t")), profile: profile))
         #expect(try await sessions.sweep() == 1)
         #expect(await store.session(for: old.storageKey) == nil)
         #expect(await store.session(for: fresh.storageKey) != nil)
     }
 }
 
-@Suite("Logins in flight", .timeLimit(.minutes(1)))
-struct PendingLoginStoreTests {
+@Suite("Login attempts", .timeLimit(.minutes(1)))
+struct LoginAttemptTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, postgres
         var testDescription: String { rawValue }
         static var available: [Kind] { PostgresTestDatabase.enabled ? allCases : [.memory] }
     }
 
-    /// Runs `body` with a fresh store of `kind` whose clock is `clock`.
-    func withStore(_ kind: Kind, clock: ManualClock = ManualClock(), _ body: (any PendingLoginStore) async throws -> Void) async throws {
+    static let keys = try! SessionKeys(keyBytes: Data(repeating: 5, count: 32))
+
+    /// Runs `body` with a fresh store of spent states of `kind` whose clock is `clock`.
+    func withStore(_ kind: Kind, clock: ManualClock = ManualClock(), _ body: (any SpentLoginStateStore) async throws -> Void) async throws {
         switch kind {
         case .memory:
-            try await body(MemoryPendingLoginStore(lifetime: 600, now: clock.function))
+            try await body(MemorySpentLoginStateStore(now: clock.function))
         case .postgres:
             try await PostgresTestDatabase.withIsolatedClient { client in
-                let store = PostgresPendingLoginStore(client: client, lifetime: 600, now: clock.function, logger: Logger(label: "test"))
-                try await store.migrate()
-                try await body(store)
+                try await PostgresSessionStore(client: client, keys: Self.keys, logger: Logger(label: "test")).migrate()
+                try await body(PostgresSpentLoginStateStore(client: client, now: clock.function, logger: Logger(label: "test")))
             }
         }
     }
 
-    @Test("a state is usable once, carries next, and is 256 random bits", arguments: Kind.available)
-    func singleUse(_ kind: Kind) async throws {
-        try await withStore(kind) { states in
-            let login = try await states.begin(next: "/reports")
-            #expect(Base64URL.decode(login.state)?.count == 32)
-            #expect(try await states.complete(state: login.state)?.next == "/reports")
-            #expect(try await states.complete(state: login.state) == nil)
-            #expect(try await states.complete(state: "unknown") == nil)
-            let bare = try await states.begin(next: nil)
-            #expect(try await states.complete(state: bare.state)?.next == nil)
-        }
+    func attempt(issuedAt: Date = Date(timeIntervalSince1970: 1_800_000_000), next: String? = "/reports") -> LoginAttempt {
+        LoginAttempt(state: LoginAttempt.newState(), next: next, secrets: LoginSecrets(["nonce": "n-1", "code_verifier": "v-1"]), issuedAt: issuedAt)
     }
 
-    @Test("an expired state is refused", arguments: Kind.available)
-    func expiry(_ kind: Kind) async throws {
-        let clock = ManualClock()
-        try await withStore(kind, clock: clock) { states in
-            let login = try await states.begin(next: nil)
-            clock.advance(by: 601)
-            #expect(try await states.complete(state: login.state) == nil)
+    @Test("a sealed attempt opens under its own cookie name only, and shows nothing of itself")
+    func sealing() throws {
+        let sealer = LoginAttemptSealer(keys: Self.keys)
+        let original = attempt()
+        let value = sealer.seal(original, cookieName: "gatehouse_session_state_a")
+        #expect(sealer.open(value, cookieName: "gatehouse_session_state_a") == original)
+        #expect(sealer.open(value, cookieName: "gatehouse_session_state_b") == nil, "a value moved to another cookie does not open")
+        #expect(LoginAttemptSealer(keys: .ephemeral()).open(value, cookieName: "gatehouse_session_state_a") == nil, "another key cannot open it")
+        for secret in [original.state, "n-1", "v-1", "/reports"] {
+            #expect(!value.contains(secret))
+            #expect(Base64URL.decode(value).map { Data($0).range(of: Data(secret.utf8)) == nil } == true)
+        }
+        var bytes = try #require(Base64URL.decode(value))
+        bytes[bytes.count / 2] ^= 1
+        #expect(sealer.open(Base64URL.encode(bytes), cookieName: "gatehouse_session_state_a") == nil, "a forged value does not open")
+        for garbage in ["", "!!!", String(repeating: "A", count: 10_000), value + "A"] {
+            #expect(sealer.open(garbage, cookieName: "gatehouse_session_state_a") == nil)
+        }
+        let bare = attempt(next: nil)
+        #expect(sealer.open(sealer.seal(bare, cookieName: "c"), cookieName: "c") == bare)
+    }
+
+    @Test("a state is spent once", arguments: Kind.available)
+    func singleUse(_ kind: Kind) async throws {
+        try await withStore(kind) { spent in
+            let login = attempt()
+            let expiry = login.issuedAt.addingTimeInterval(600)
+            let first = try await spent.spend(login, expiresAt: expiry)
+            let second = try await spent.spend(login, expiresAt: expiry)
+            let other = try await spent.spend(attempt(), expiresAt: expiry)
+            #expect(first)
+            #expect(!second, "a spent state is refused")
+            #expect(other, "another state is its own")
         }
     }
 
     @Test("two callbacks racing for one state: exactly one wins", arguments: Kind.available)
     func race(_ kind: Kind) async throws {
-        try await withStore(kind) { states in
-            let login = try await states.begin(next: "/x")
+        try await withStore(kind) { spent in
+            let login = attempt()
             let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<20 { group.addTask { try await states.complete(state: login.state) != nil } }
+                for _ in 0..<20 { group.addTask { try await spent.spend(login, expiresAt: login.issuedAt.addingTimeInterval(600)) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(winners == 1)
         }
     }
 
-    @Test("a flood of logins is capped in memory: the oldest are forgotten")
+    @Test("an expired attempt, or one claiming a future issue time, is refused")
+    func expiry() {
+        let clock = ManualClock()
+        let attempts = LoginAttempts(keys: Self.keys, spent: MemorySpentLoginStateStore(), lifetime: 600, now: clock.function)
+        let login = attempts.attempt(state: LoginAttempt.newState(), next: nil, secrets: .init())
+        #expect(!attempts.isExpired(login))
+        clock.advance(by: 599)
+        #expect(!attempts.isExpired(login))
+        clock.advance(by: 1)
+        #expect(attempts.isExpired(login))
+        let future = LoginAttempt(state: LoginAttempt.newState(), next: nil, secrets: .init(), issuedAt: clock.now.addingTimeInterval(3600))
+        #expect(attempts.isExpired(future))
+    }
+
+    @Test("spent states in memory are bounded; what was forgotten still cannot be spent again")
     func capacity() async {
-        let states = MemoryPendingLoginStore(capacity: 100)
-        let first = await states.begin(next: nil)
-        var last = first
-        for _ in 0..<1000 { last = await states.begin(next: nil) }
-        #expect(await states.count == 100)
-        #expect(await states.complete(state: first.state) == nil)
-        #expect(await states.complete(state: last.state) != nil)
+        let clock = ManualClock()
+        let spent = MemorySpentLoginStateStore(capacity: 100, now: clock.function)
+        var logins: [LoginAttempt] = []
+        for index in 0..<1000 {
+            let login = attempt(issuedAt: clock.now.addingTimeInterval(TimeInterval(index) / 1000))
+            logins.append(login)
+            #expect(await spent.spend(login, expiresAt: login.issuedAt.addingTimeInterval(600)) == true)
+        }
+        #expect(await spent.count <= 100)
+        for login in logins {
+            #expect(await spent.spend(login, expiresAt: login.issuedAt.addingTimeInterval(600)) == false, "never twice, remembered or not")
+        }
+        // States past their expiry are dropped without refusing anyone.
+        clock.advance(by: 700)
+        let fresh = attempt(issuedAt: clock.now)
+        #expect(await spent.spend(fresh, expiresAt: fresh.issuedAt.addingTimeInterval(600)) == true)
+        #expect(await spent.count == 1)
     }
 
     @Test("state comparison is exact")
     func comparison() {
-        #expect(PendingLogin.statesMatch("abc", "abc"))
-        #expect(!PendingLogin.statesMatch("abc", "abd"))
-        #expect(!PendingLogin.statesMatch("abc", "abcd"))
-        #expect(!PendingLogin.statesMatch("", "a"))
+        #expect(LoginAttempt.statesMatch("abc", "abc"))
+        #expect(!LoginAttempt.statesMatch("abc", "abd"))
+        #expect(!LoginAttempt.statesMatch("abc", "abcd"))
+        #expect(!LoginAttempt.statesMatch("", "a"))
     }
 }

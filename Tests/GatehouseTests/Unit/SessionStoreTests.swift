@@ -18,7 +18,8 @@ struct SessionStoreTests {
         }
     }
 
-    static let sealer = try! SessionSealer(keyBytes: Data(repeating: 9, count: 32))
+    static let keys = try! SessionKeys(keyBytes: Data(repeating: 9, count: 32))
+    static var sealer: SessionSealer { keys.sealer }
     static let profile = UserProfile(id: "u1", email: "u1@example.com", name: "User One", attributes: ["Uid": .string("u1")])
 
     /// Runs `body` with a fresh store of `kind`, closing and removing it afterwards.
@@ -30,12 +31,12 @@ struct SessionStoreTests {
             let directory = try TestFixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("sessions.sqlite")
-            let store = try await SQLiteSessionStore.open(path: path.path, sealer: Self.sealer, logger: Logger(label: "test"))
+            let store = try await SQLiteSessionStore.open(path: path.path, keys: Self.keys, logger: Logger(label: "test"))
             try await body(store, path)
             try await store.close()
         case .postgres:
             try await PostgresTestDatabase.withIsolatedClient { client in
-                let store = PostgresSessionStore(client: client, sealer: Self.sealer, logger: Logger(label: "test"))
+                let store = PostgresSessionStore(client: client, keys: Self.keys, logger: Logger(label: "test"))
                 try await store.migrate()
                 try await store.migrate()  // idempotent
                 try await body(store, nil)
@@ -45,7 +46,8 @@ struct SessionStoreTests {
 
     func makeSession(at date: Date = Date(timeIntervalSince1970: 1_800_000_000), token: String = "token-abc") -> (SessionID, Session) {
         let id = SessionID.generate()
-        return (id, Session(key: id.storageKey, token: AccessToken(token), profile: Self.profile, createdAt: date, lastSeenAt: date, validatedAt: date))
+        let credentials = Credentials(accessToken: AccessToken(token))
+        return (id, Session(key: id.storageKey, credentials: credentials, profile: Self.profile, createdAt: date, lastSeenAt: date, validatedAt: date))
     }
 
     @Test("insert, read, record activity and validation, delete", arguments: Kind.available)
@@ -65,18 +67,30 @@ struct SessionStoreTests {
                 name: "Renamed",
                 attributes: ["Uid": .string("u1"), "FullName": .string("Renamed")]
             )
-            try await store.recordValidation(for: session.key, at: later, profile: refreshed)
+            try await store.recordValidation(.init(key: session.key, date: later, userID: "u1", profile: refreshed, credentials: nil))
             let read = try await store.session(for: session.key)
             #expect(read?.validatedAt == later)
             #expect(read?.profile == refreshed)
-            #expect(read?.token == session.token)
+            #expect(read?.credentials == session.credentials)
 
             // The same profile again: only the time moves.
             let latest = later.addingTimeInterval(60)
-            try await store.recordValidation(for: session.key, at: latest, profile: nil)
+            try await store.recordValidation(.init(key: session.key, date: latest, userID: "u1", profile: nil, credentials: nil))
             let reread = try await store.session(for: session.key)
             #expect(reread?.validatedAt == latest)
             #expect(reread?.profile == refreshed)
+
+            // A refresh that rotated the tokens: the new set replaces the old, profile untouched.
+            let rotated = Credentials(
+                accessToken: AccessToken("access-2"),
+                refreshToken: RefreshToken("refresh-2"),
+                idToken: IDToken("id.token.2"),
+                expiresAt: Date(timeIntervalSince1970: 1_800_003_600)
+            )
+            try await store.recordValidation(.init(key: session.key, date: latest.addingTimeInterval(1), userID: "u1", profile: nil, credentials: rotated))
+            let rotatedRead = try await store.session(for: session.key)
+            #expect(rotatedRead?.credentials == rotated)
+            #expect(rotatedRead?.profile == refreshed)
 
             try await store.delete(session.key)
             #expect(try await store.session(for: session.key) == nil)
@@ -119,14 +133,14 @@ struct SessionStoreTests {
             let sessions = SessionManager(store: store, configuration: .init(idleTimeout: 600, absoluteTimeout: 1000), now: clock.function)
             let profile = Self.profile
 
-            let (idle, _) = try await sessions.start(token: AccessToken("t1"), profile: profile)
+            let (idle, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t1")), profile: profile))
             clock.advance(by: 599)
             #expect(try await sessions.session(for: idle) != nil)
             clock.advance(by: 600)
             #expect(try await sessions.session(for: idle) == nil)
             #expect(try await store.session(for: idle.storageKey) == nil, "an expired session is deleted on read")
 
-            let (busy, _) = try await sessions.start(token: AccessToken("t2"), profile: profile)
+            let (busy, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t2")), profile: profile))
             for _ in 0..<3 {
                 clock.advance(by: 300)
                 #expect(try await sessions.session(for: busy) != nil)
@@ -134,9 +148,9 @@ struct SessionStoreTests {
             clock.advance(by: 100)
             #expect(try await sessions.session(for: busy) == nil, "the absolute timeout ends even a busy session")
 
-            let (first, _) = try await sessions.start(token: AccessToken("t3"), profile: profile)
+            let (first, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t3")), profile: profile))
             try await sessions.end(first.storageKey)
-            let (second, _) = try await sessions.start(token: AccessToken("t3"), profile: profile)
+            let (second, _) = try await sessions.start(SignIn(credentials: Credentials(accessToken: AccessToken("t3")), profile: profile))
             #expect(first != second)
             #expect(try await sessions.session(for: first) == nil)
             #expect(try await sessions.session(for: second) != nil)
@@ -157,14 +171,14 @@ struct SessionStoreTests {
                             try await store.recordActivity(for: session.key, at: date)
                         } else {
                             let profile = UserProfile(id: "u1", email: "u1@example.com", name: "Writer \(offset)", attributes: ["Uid": .string("u1")])
-                            try await store.recordValidation(for: session.key, at: date, profile: profile)
+                            try await store.recordValidation(.init(key: session.key, date: date, userID: "u1", profile: profile, credentials: nil))
                         }
                     }
                 }
                 try await group.waitForAll()
             }
             let read = try #require(try await store.session(for: session.key))
-            #expect(read.token == session.token)
+            #expect(read.credentials == session.credentials)
             #expect(read.lastSeenAt == start.addingTimeInterval(40))
             #expect(read.validatedAt == start.addingTimeInterval(39))
             #expect(read.profile.name?.hasPrefix("Writer ") == true)
@@ -176,7 +190,7 @@ struct SessionStoreTests {
         var configuration = try PostgresSessionStore.makeClientConfiguration(url: "postgres://nobody:x@127.0.0.1:9/none?sslmode=disable")
         configuration.options.connectTimeout = .milliseconds(500)
         try await PostgresTestDatabase.withClient(configuration) { client in
-            let store = PostgresSessionStore(client: client, sealer: Self.sealer, operationTimeout: .milliseconds(800), logger: Logger(label: "test"))
+            let store = PostgresSessionStore(client: client, keys: Self.keys, operationTimeout: .milliseconds(800), logger: Logger(label: "test"))
             await #expect(throws: (any Error).self) { try await store.checkHealth() }
             await #expect(throws: (any Error).self) { try await store.insert(makeSession().1) }
         }
@@ -190,7 +204,7 @@ struct SessionStoreTests {
         let token = "plain-token-that-must-not-be-on-disk"
         let (id, session) = makeSession(token: token)
 
-        let first = try await SQLiteSessionStore.open(path: path, sealer: Self.sealer, logger: Logger(label: "test"))
+        let first = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
         try await first.insert(session)
         try await first.close()
 
@@ -203,13 +217,13 @@ struct SessionStoreTests {
         #expect(bytes.range(of: Data(id.cookieValue.utf8)) == nil)
         #expect(bytes.range(of: Data("u1@example.com".utf8)) == nil, "the profile is sealed too")
 
-        let reopened = try await SQLiteSessionStore.open(path: path, sealer: Self.sealer, logger: Logger(label: "test"))
-        #expect(try await reopened.session(for: id.storageKey)?.token.value == token)
+        let reopened = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
+        #expect(try await reopened.session(for: id.storageKey)?.credentials.accessToken.value == token)
 
         // A store opened with another key cannot read the row, and removes it.
         let otherKey = try await SQLiteSessionStore.open(
             path: path,
-            sealer: SessionSealer(keyBytes: Data(repeating: 1, count: 32)),
+            keys: SessionKeys(keyBytes: Data(repeating: 1, count: 32)),
             logger: Logger(label: "test")
         )
         #expect(try await otherKey.session(for: id.storageKey) == nil)
