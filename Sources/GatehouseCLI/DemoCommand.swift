@@ -14,11 +14,22 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run the gateway and the mock identity provider together on loopback, ready to click through."
     )
 
+    /// The protocol the demo's gateway speaks to the mock.
+    enum ProviderProtocol: String, ExpressibleByArgument, CaseIterable {
+        /// LoginRadius's hosted page, handing back a token.
+        case loginradius
+        /// Standard OpenID Connect: code with PKCE, ID token, refresh, revocation, end session.
+        case oidc
+    }
+
     @Option(help: "The gateway's port.")
     var port: Int = 8080
 
     @Option(help: "The mock identity provider's port.")
     var idpPort: Int = 8090
+
+    @Option(help: "How the gateway signs in at the mock: loginradius (its hosted page) or oidc (OpenID Connect).")
+    var provider: ProviderProtocol = .loginradius
 
     @Option(help: "The fixture users file.")
     var fixtures: String = FixtureUsers.locateDefault()
@@ -41,21 +52,15 @@ struct DemoCommand: AsyncParsableCommand {
         let configuration = GatehouseConfiguration(
             publicURL: gatewayURL,
             listen: .init(host: host, port: port),
-            provider: .init(
-                kind: .loginRadius,
-                appName: "demo",
-                apiKey: "demo-api-key",
-                hostedPageURL: idpURL + "/auth.aspx",
-                apiURL: idpURL,
-                timeoutSeconds: 5
-            ),
+            provider: providerSettings(idpURL: idpURL),
             sessions: .init(store: .memory, secureCookies: false),
             redirects: .init()
         )
         let people = await directory.users
-        let mock = buildMockProviderApplication(directory: directory, host: host, port: idpPort, logger: logger)
+        let mock = await buildMockProviderApplication(directory: directory, host: host, port: idpPort, logger: logger)
+        let banner = Self.banner(gatewayURL: gatewayURL, idpURL: idpURL, provider: provider, users: people)
         let gateway = try await buildApplication(configuration: configuration, logger: logger) { _ in
-            Console.out(Self.banner(gatewayURL: gatewayURL, idpURL: idpURL, users: people))
+            Console.out(banner)
         }
         let group = ServiceGroup(
             configuration: .init(services: [mock, gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -63,13 +68,35 @@ struct DemoCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    static func banner(gatewayURL: String, idpURL: String, users: [UserProfile]) -> String {
+    private func providerSettings(idpURL: String) -> GatehouseConfiguration.Provider {
+        switch provider {
+        case .loginradius:
+            .init(kind: .loginRadius, appName: "demo", apiKey: "demo-api-key", hostedPageURL: idpURL + "/auth.aspx", apiURL: idpURL, timeoutSeconds: 5)
+        case .oidc:
+            .init(
+                kind: .openIDConnect,
+                timeoutSeconds: 5,
+                openIDConnect: .init(
+                    issuer: idpURL,
+                    clientID: MockOpenIDProvider.Client.demo.id,
+                    clientSecret: MockOpenIDProvider.Client.demo.secret
+                )
+            )
+        }
+    }
+
+    static func banner(gatewayURL: String, idpURL: String, provider: ProviderProtocol, users: [UserProfile]) -> String {
         let logins = users.map { "    \($0.name ?? $0.id) <\($0.email ?? "no email")>" }.joined(separator: "\n")
+        let idp =
+            switch provider {
+            case .loginradius: "\(idpURL)/auth.aspx (LoginRadius-compatible API at \(idpURL))"
+            case .oidc: "\(idpURL) (OpenID Connect issuer; discovery at \(idpURL)/.well-known/openid-configuration)"
+            }
         return """
 
             Gatehouse demo is running.
               Open this in a browser:  \(gatewayURL)/
-              Mock identity provider:  \(idpURL)/auth.aspx (LoginRadius-compatible API at \(idpURL))
+              Mock identity provider:  \(idp)
               Sessions:                in memory (gone when you stop the demo)
               Metrics (Prometheus):    \(gatewayURL)/metrics
 

@@ -28,6 +28,14 @@ struct MockIdPCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also accept this token, for this user, until it is invalidated (for scripts and benchmarks).", valueName: "TOKEN:UID"))
     var fixedToken: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Register an OpenID Connect client (SECRET left out: a public client); it may use any loopback redirect URI. gatehouse-demo (secret gatehouse-demo-secret) and gatehouse-demo-public are always registered.",
+            valueName: "ID[:SECRET]"
+        )
+    )
+    var oidcClient: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -47,12 +55,18 @@ struct MockIdPCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
         }
+        let clients = oidcClient.map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            return MockOpenIDProvider.Client(id: parts[0], secret: parts.count > 1 ? parts[1] : nil)
+        }
+        let openID = await MockOpenIDProvider(directory: directory, clients: [.demo, .demoPublic] + clients)
         let host = self.host
-        let app = buildMockProviderApplication(directory: directory, host: host, port: port, logger: logger) { channel in
+        let app = await buildMockProviderApplication(directory: directory, openID: openID, host: host, port: port, logger: logger) { channel in
             let port = channel.localAddress?.port ?? 0
             Console.out("Mock identity provider listening on http://\(host):\(port)")
             Console.out("  hosted page: http://\(host):\(port)/auth.aspx?action=login&return_url=URL")
             Console.out("  API:         http://\(host):\(port)/identity/v2/auth/account (and access_token/validate, access_token/invalidate)")
+            Console.out("  OpenID:      issuer http://\(host):\(port), discovery at /.well-known/openid-configuration")
         }
         try await app.runService()
     }

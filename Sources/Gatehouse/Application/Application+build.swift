@@ -144,19 +144,31 @@ private func resolvedComponents(
     return try await GatewayComponents.make(for: configuration, mockUsers: mockUsers, logger: logger)
 }
 
-/// Builds the standalone mock provider server of `gatehouse mock-idp` and `gatehouse demo`.
+/// Builds the standalone mock provider server of `gatehouse mock-idp` and `gatehouse demo`: the
+/// LoginRadius hosted page and API, and OpenID Connect under the same base URL.
+///
+/// - Parameter openID: the mock's OpenID Connect side; by default one over `directory` with the
+///   demo clients.
 public func buildMockProviderApplication(
     directory: MockDirectory,
+    openID: MockOpenIDProvider? = nil,
     host: String = "127.0.0.1",
     port: Int,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) async -> some ApplicationProtocol {
+    let openIDProvider: MockOpenIDProvider
+    if let openID {
+        openIDProvider = openID
+    } else {
+        openIDProvider = await MockOpenIDProvider(directory: directory)
+    }
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(RequestLogMiddleware())
     router.get("/") { _, _ in Responses.seeOther("/auth.aspx?action=login&return_url=http%3A%2F%2Flocalhost%2F") }
     MockProviderController(directory: directory).addRoutes(to: router.group())
+    MockOpenIDController(provider: openIDProvider).addRoutes(to: router.group())
     return Application(
         router: router,
         server: HTTPServerLimits().server,

@@ -84,15 +84,32 @@ public struct GatewayComponents: Sendable {
         let settings = configuration.provider
         let provider: any IdentityProvider
         var mockDirectory: MockDirectory?
-        switch settings.kind {
-        case .loginRadius:
+        /// The transport of a provider over HTTP, its client shut down with the other services.
+        func transport() -> ProviderTransport {
             let timeout = Duration.milliseconds(Int64(settings.timeoutSeconds * 1000))
             let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             services.append(HTTPClientService(client: client))
-            let transport = ProviderTransport(client: client, configuration: .init(timeout: timeout))
+            return ProviderTransport(client: client, configuration: .init(timeout: timeout))
+        }
+        switch settings.kind {
+        case .loginRadius:
             provider = LoginRadiusProvider(
                 configuration: .init(hostedPageURL: settings.hostedPageURL),
-                api: LoginRadiusHTTPAPI(apiURL: settings.apiURL, apiKey: settings.apiKey, transport: transport)
+                api: LoginRadiusHTTPAPI(apiURL: settings.apiURL, apiKey: settings.apiKey, transport: transport())
+            )
+        case .openIDConnect:
+            guard let client = settings.openIDConnect else {
+                throw ConfigurationError(problems: [.init(key: "provider", message: "the oidc provider needs issuer and clientID", fix: "set both")])
+            }
+            provider = OpenIDConnectProvider(
+                configuration: .init(
+                    issuer: client.issuer,
+                    discoveryURL: client.discoveryURL,
+                    clientID: client.clientID,
+                    clientSecret: client.clientSecret,
+                    scopes: client.scopes
+                ),
+                transport: transport()
             )
         case .mock:
             logger.warning("provider.type is mock: anyone can sign in as any fixture user. Never use this in production.")

@@ -8,7 +8,10 @@ import Logging
 public enum ConfigurationLoader {
     static let topLevelKeys: Set<String> = ["publicURL", "listen", "provider", "sessions", "redirects", "logLevel", "metrics"]
     static let listenKeys: Set<String> = ["host", "port", "idleTimeoutSeconds"]
-    static let providerKeys: Set<String> = ["type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds"]
+    static let providerKeys: Set<String> = [
+        "type", "appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL", "timeoutSeconds", "issuer", "discoveryURL", "clientID",
+        "clientSecret", "scopes",
+    ]
     static let sessionKeys: Set<String> = [
         "store", "sqlitePath", "postgresURL", "cookieName", "secureCookies", "idleTimeoutSeconds",
         "absoluteTimeoutSeconds", "revalidateAfterSeconds", "encryptionKey", "keyFile",
@@ -131,6 +134,8 @@ public enum ConfigurationLoader {
         let apiKey = reader.string("apiKey", in: section, fix: "set provider.apiKey to \"env:LOGINRADIUS_API_KEY\"")
 
         switch kind {
+        case .openIDConnect:
+            return readOpenIDConnect(&reader, section, timeout: timeout)
         case .mock:
             return .init(
                 kind: .mock,
@@ -171,6 +176,51 @@ public enum ConfigurationLoader {
                 timeoutSeconds: timeout
             )
         }
+    }
+
+    private static func readOpenIDConnect(_ reader: inout ConfigurationReader, _ section: ConfigurationReader.Section, timeout: Double)
+        -> GatehouseConfiguration.Provider?
+    {
+        let issuer = reader.url(
+            "issuer",
+            in: section,
+            allowPath: true,
+            keepTrailingSlash: true,
+            fix: "set provider.issuer to your provider's issuer, e.g. \"https://idp.example.com/realms/main\""
+        )
+        if section.members["issuer"] == nil {
+            reader.problem(section.key("issuer"), "is required when provider.type is oidc", fix: "set provider.issuer to your provider's issuer URL")
+        }
+        let discoveryURL = reader.url(
+            "discoveryURL",
+            in: section,
+            allowPath: true,
+            keepTrailingSlash: true,
+            fix: "set provider.discoveryURL to the discovery document's URL, or leave it out"
+        )
+        let clientID = reader.string("clientID", in: section, fix: "set provider.clientID to the client id registered at your provider")
+        if section.members["clientID"] == nil || clientID?.isEmpty == true {
+            reader.problem(
+                section.key("clientID"),
+                "is required when provider.type is oidc",
+                fix: "set provider.clientID to the client id registered at your provider"
+            )
+        }
+        let clientSecret = reader.string(
+            "clientSecret",
+            in: section,
+            fix: "set provider.clientSecret to \"env:GATEHOUSE_CLIENT_SECRET\", or leave it out for a public client"
+        )
+        var scopes = ["openid", "email", "profile"]
+        if let listed = reader.stringArray("scopes", in: section, fix: "set provider.scopes to a list such as [\"openid\", \"email\", \"profile\"]") {
+            scopes = listed.contains("openid") ? listed : ["openid"] + listed
+        }
+        guard let issuer, let clientID, !clientID.isEmpty else { return nil }
+        return .init(
+            kind: .openIDConnect,
+            timeoutSeconds: timeout,
+            openIDConnect: .init(issuer: issuer, discoveryURL: discoveryURL, clientID: clientID, clientSecret: clientSecret, scopes: scopes)
+        )
     }
 
     private static func readSessions(_ reader: inout ConfigurationReader, _ root: ConfigurationReader.Section, publicURL: String)

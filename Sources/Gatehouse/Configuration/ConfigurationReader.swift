@@ -110,8 +110,19 @@ struct ConfigurationReader {
         return nil
     }
 
-    /// An absolute http(s) URL without query or fragment, trailing slash removed. `nil` when absent or wrong.
-    mutating func url(_ name: String, in section: Section, allowPath: Bool, fix: String) -> String? {
+    /// An array of strings (each may be an `env:` reference). `nil` when absent or wrong.
+    mutating func stringArray(_ name: String, in section: Section, fix: String) -> [String]? {
+        guard let value = section.members[name], value != .null else { return nil }
+        guard let elements = value.arrayValue, elements.allSatisfy({ $0.stringValue?.isEmpty == false }) else {
+            problem(section.key(name), "must be a list of non-empty strings", fix: fix)
+            return nil
+        }
+        return elements.compactMap(\.stringValue)
+    }
+
+    /// An absolute http(s) URL without query or fragment, trailing slash removed unless
+    /// `keepTrailingSlash` (an issuer is compared exactly). `nil` when absent or wrong.
+    mutating func url(_ name: String, in section: Section, allowPath: Bool, keepTrailingSlash: Bool = false, fix: String) -> String? {
         guard let text = string(name, in: section, fix: fix) else { return nil }
         let key = section.key(name)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
@@ -129,7 +140,7 @@ struct ConfigurationReader {
             return nil
         }
         var trimmed = text
-        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        while !keepTrailingSlash, trimmed.hasSuffix("/") { trimmed.removeLast() }
         return trimmed
     }
 

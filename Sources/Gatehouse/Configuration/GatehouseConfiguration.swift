@@ -67,6 +67,8 @@ public struct GatehouseConfiguration: Sendable {
         public enum Kind: String, Sendable, CaseIterable {
             /// LoginRadius (or a compatible service) over HTTP.
             case loginRadius = "loginradius"
+            /// Any standard OpenID Connect provider.
+            case openIDConnect = "oidc"
             /// The in-process mock, with its hosted page served by the gateway under ``MockProviderMount/pathPrefix``.
             case mock
         }
@@ -79,15 +81,18 @@ public struct GatehouseConfiguration: Sendable {
         public var apiURL: String
         /// The deadline for one provider call, in seconds.
         public var timeoutSeconds: Double
+        /// The OpenID Connect client, for ``Kind/openIDConnect``.
+        public var openIDConnect: OpenIDConnect?
 
         public init(
             kind: Kind,
             appName: String? = nil,
-            apiKey: String,
+            apiKey: String = "",
             apiSecret: String? = nil,
-            hostedPageURL: String,
-            apiURL: String,
-            timeoutSeconds: Double = 5
+            hostedPageURL: String = "",
+            apiURL: String = "",
+            timeoutSeconds: Double = 5,
+            openIDConnect: OpenIDConnect? = nil
         ) {
             self.kind = kind
             self.appName = appName
@@ -96,6 +101,32 @@ public struct GatehouseConfiguration: Sendable {
             self.hostedPageURL = hostedPageURL
             self.apiURL = apiURL
             self.timeoutSeconds = timeoutSeconds
+            self.openIDConnect = openIDConnect
+        }
+
+        /// An OpenID Connect client registration (contract §7).
+        public struct OpenIDConnect: Sendable, Equatable {
+            public var issuer: String
+            /// `nil`: `{issuer}/.well-known/openid-configuration`.
+            public var discoveryURL: String?
+            public var clientID: String
+            /// `nil` for a public client.
+            public var clientSecret: String?
+            public var scopes: [String]
+
+            public init(
+                issuer: String,
+                discoveryURL: String? = nil,
+                clientID: String,
+                clientSecret: String? = nil,
+                scopes: [String] = ["openid", "email", "profile"]
+            ) {
+                self.issuer = issuer
+                self.discoveryURL = discoveryURL
+                self.clientID = clientID
+                self.clientSecret = clientSecret
+                self.scopes = scopes
+            }
         }
     }
 

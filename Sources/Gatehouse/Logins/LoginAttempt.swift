@@ -38,14 +38,7 @@ extension LoginAttempt {
 
     /// Compares two states in constant time (the callback's state against the sealed one).
     public static func statesMatch(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices {
-            difference |= left[index] ^ right[index]
-        }
-        return difference == 0
+        ConstantTime.equal(lhs, rhs)
     }
 
     /// The key a store of spent states keeps a state under: its SHA-256, so it holds no usable state.

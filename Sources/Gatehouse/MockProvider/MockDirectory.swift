@@ -55,6 +55,11 @@ public actor MockDirectory {
         profiles
     }
 
+    /// The user with this id, if there is one.
+    public func user(withID id: String) -> UserProfile? {
+        profileIndex[id].map { profiles[$0] }
+    }
+
     /// Adds a user, as the hosted registration page does, and returns them.
     public func register(firstName: String, lastName: String, email: String) -> UserProfile {
         let fullName = [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ")
@@ -100,6 +105,12 @@ public actor MockDirectory {
         return true
     }
 
+    /// The user a token belongs to while it is live (issued, not expired, not invalidated).
+    public func liveUserID(forToken token: String) -> String? {
+        guard let issued = tokens[token], issued.expiresAt > now() else { return nil }
+        return issued.userID
+    }
+
     /// Ends a token's life early, as if its lifetime had run out.
     public func expire(_ token: AccessToken) {
         tokens[token.value]?.expiresAt = .distantPast
@@ -133,6 +144,12 @@ public actor MockDirectory {
     public enum APIReception: Sendable {
         case fault(MockFault)
         case answer(MockAPIAnswer)
+    }
+
+    /// Counts an API request of the mock's OpenID Connect side and returns the fault in force, if any.
+    public func receiveRequest() -> MockFault? {
+        noteAPIRequest()
+        return fault
     }
 
     /// Counts an API request and decides it in one step, so that a request costs the server one
@@ -209,7 +226,7 @@ public actor MockDirectory {
         UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
-    private static func seconds(_ duration: Duration) -> TimeInterval {
+    static func seconds(_ duration: Duration) -> TimeInterval {
         let (seconds, attoseconds) = duration.components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }

@@ -31,7 +31,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
         guard let returnURL = query.get("return_url"), Self.isAcceptableReturnURL(returnURL) else {
             return Self.badRequest("The hosted page needs a return_url that is an absolute http(s) URL.")
         }
-        let page = MockLoginPage(action: action, returnURL: returnURL, formAction: request.uri.path, users: await directory.users)
+        let page = MockLoginPage(intent: action, hiddenFields: [("return_url", returnURL)], formAction: request.uri.path, users: await directory.users)
         return page.page.response()
     }
 
@@ -104,7 +104,7 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
     }
 
     /// The faulty answer to send instead of the normal one; `nil` when the fault only delays.
-    private static func respond(to fault: MockFault) async throws -> Response? {
+    static func respond(to fault: MockFault) async throws -> Response? {
         switch fault {
         case .status(let code):
             let status = HTTPResponse.Status(code: code)

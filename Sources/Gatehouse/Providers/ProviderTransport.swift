@@ -70,8 +70,7 @@ public struct ProviderTransport: Sendable {
     public func postForm(_ url: String, form: [(String, String)], headers: HTTPHeaders = [:], repeatable: Bool) async throws(ProviderError) -> Answer {
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let body = form.map { "\(PercentEncoding.encodeComponent($0.0))=\(PercentEncoding.encodeComponent($0.1))" }.joined(separator: "&")
-        return try await call(url: url, method: .POST, headers: headers, body: body, repeatable: repeatable)
+        return try await call(url: url, method: .POST, headers: headers, body: PercentEncoding.formEncoded(form), repeatable: repeatable)
     }
 
     private func call(url: String, method: HTTPMethod, headers: HTTPHeaders, body: String?, repeatable: Bool) async throws(ProviderError) -> Answer {

@@ -31,7 +31,17 @@ public enum PercentEncoding {
 
     /// Appends `name=value` pairs to a URL, after `?` or `&` as the URL already needs.
     public static func appendingQuery(_ items: KeyValuePairs<String, String>, to url: String) -> String {
-        let query = items.map { "\(encodeComponent($0.key))=\(encodeComponent($0.value))" }.joined(separator: "&")
-        return url + (url.contains("?") ? "&" : "?") + query
+        appendingQuery(items.map { ($0.key, $0.value) }, to: url)
+    }
+
+    /// Appends `name=value` pairs to a URL, in order, after `?` or `&` as the URL already needs.
+    public static func appendingQuery(_ items: [(String, String)], to url: String) -> String {
+        url + (url.contains("?") ? "&" : "?") + formEncoded(items)
+    }
+
+    /// `name=value&…` with every name and value percent-encoded: a query, or an
+    /// `application/x-www-form-urlencoded` body.
+    public static func formEncoded(_ items: [(String, String)]) -> String {
+        items.map { "\(encodeComponent($0.0))=\(encodeComponent($0.1))" }.joined(separator: "&")
     }
 }

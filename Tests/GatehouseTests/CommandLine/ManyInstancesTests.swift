@@ -26,7 +26,7 @@ struct ManyInstancesTests {
     /// Runs `body` with the mock provider on an ephemeral port.
     func withMockProvider(_ body: @escaping @Sendable (_ idpURL: String, _ directory: MockDirectory) async throws -> Void) async throws {
         let directory = MockDirectory(users: TestFixtures.users)
-        let mock = buildMockProviderApplication(directory: directory, port: 0, logger: Logger(label: "mock-idp"))
+        let mock = await buildMockProviderApplication(directory: directory, port: 0, logger: Logger(label: "mock-idp"))
         try await mock.test(.live) { client in
             try await body("http://localhost:\(try #require(client.port))", directory)
         }

@@ -33,7 +33,7 @@ struct LiveStack {
         clock: ManualClock? = nil,
         _ body: @escaping @Sendable (Clients) async throws -> Void
     ) async throws {
-        let mock = buildMockProviderApplication(directory: directory, port: 0, logger: logs.logger(label: "mock-idp"))
+        let mock = await buildMockProviderApplication(directory: directory, port: 0, logger: logs.logger(label: "mock-idp"))
         let directory = self.directory
         let logs = self.logs
         try await mock.test(.live) { idpClient in

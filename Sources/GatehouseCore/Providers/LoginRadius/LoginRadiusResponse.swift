@@ -61,28 +61,12 @@ public enum LoginRadiusResponse {
         }
     }
 
-    /// The profile object's text, ready to be embedded in another JSON document: the body itself
-    /// when it is one object in strict JSON text, else the object re-encoded from a strict parse.
-    ///
-    /// The decoder that read the answer skims members it does not need, so the body is checked
-    /// here too: valid UTF-8, and strict strings and numbers (``SkimmedJSONCheck``).
+    /// The profile object's text, ready to be embedded in another JSON document (``JSONObjectText``).
     static func objectText(_ body: Data) throws(ProviderError) -> Data {
-        let object: Range<Int>? = body.withUnsafeBytes { bytes in
-            let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-            guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }),
-                bytes[first] == UInt8(ascii: "{"), bytes[last] == UInt8(ascii: "}")
-            else { return nil }
-            let text = UnsafeRawBufferPointer(rebasing: bytes[first...last])
-            guard String(validating: text, as: UTF8.self) != nil, SkimmedJSONCheck.stringsAndNumbersAreStrict(text) else { return nil }
-            return first..<last + 1
-        }
-        if let object {
-            return body.count == object.count ? body : body.subdata(in: body.startIndex + object.lowerBound..<body.startIndex + object.upperBound)
-        }
-        guard let strict = try? JSONValue(parsing: body), strict.objectValue != nil else {
+        guard let text = JSONObjectText.strict(body) else {
             throw .badResponse(reason: "the provider answered a profile that is not strict JSON")
         }
-        return strict.encoded()
+        return text
     }
 
     private static func error(code: LoginRadiusAnswer.ErrorCode, status: Int, message: String?) -> ProviderError {

@@ -1,0 +1,118 @@
+import Foundation
+import JWTKit
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// The provider's signing keys (its JWKS), and the signature check of its ID tokens.
+///
+/// The key set is fetched when first needed, and again when a token names a key it does not hold
+/// (the provider rotated its keys), at most once per ``refetchInterval`` so tokens naming
+/// made-up keys cannot make the gateway hammer the provider; it is also refreshed when older
+/// than ``maximumAge``. Verification is jwt-kit's; Gatehouse first makes sure the header names
+/// an accepted algorithm (``CompactJWT``) and, when the key declares its algorithm, that one.
+actor OpenIDSigningKeys {
+    private let transport: ProviderTransport
+    private let refetchInterval: Duration
+    private let maximumAge: Duration
+    private var keys: JWTKeyCollection?
+    /// The keys held, by `kid`, with the algorithm each declares (`nil`: any accepted one).
+    private var declared: [String: String?] = [:]
+    private var fetchedAt: ContinuousClock.Instant?
+    private var fetching: Task<ProviderError?, Never>?
+
+    init(transport: ProviderTransport, refetchInterval: Duration = .seconds(30), maximumAge: Duration = .seconds(3600)) {
+        self.transport = transport
+        self.refetchInterval = refetchInterval
+        self.maximumAge = maximumAge
+    }
+
+    /// Throws a refused-token error unless `token`'s signature verifies with one of the keys at
+    /// `jwksURI`. `header` is the token's, already decoded and checked by ``CompactJWT``.
+    func verify(_ token: String, header: CompactJWT.Header, jwksURI: String) async throws(ProviderError) {
+        if keys == nil || fetchedAt.map({ ContinuousClock.now - $0 >= maximumAge }) == true {
+            try await refetch(jwksURI, force: keys == nil)
+        }
+        if let kid = header.kid, declared[kid] == nil {
+            // An unknown key: the provider may have rotated. Ask again, but not too often.
+            try await refetch(jwksURI, force: false)
+        }
+        guard let keys else { throw .badResponse(reason: "the provider's key set holds no usable signing key") }
+        if let kid = header.kid {
+            guard let algorithm = declared[kid] else { throw CompactJWT.rejected("names a key the provider does not publish (kid)") }
+            if let algorithm, algorithm != header.alg {
+                throw CompactJWT.rejected("names an algorithm its key is not for")
+            }
+        } else if declared.count != 1 {
+            throw CompactJWT.rejected("names no key (kid) while the provider publishes several")
+        }
+        do {
+            _ = try await keys.verify(token, as: SignatureOnly.self)
+        } catch {
+            throw CompactJWT.rejected("has a signature that does not verify")
+        }
+    }
+
+    /// Fetches the key set unless it was fetched less than ``refetchInterval`` ago (or `force`).
+    private func refetch(_ jwksURI: String, force: Bool) async throws(ProviderError) {
+        if !force, let fetchedAt, ContinuousClock.now - fetchedAt < refetchInterval { return }
+        let task: Task<ProviderError?, Never>
+        if let fetching {
+            task = fetching
+        } else {
+            task = Task { await self.load(jwksURI) }
+            fetching = task
+        }
+        let failure = await task.value
+        fetching = nil
+        if let failure, keys == nil { throw failure }
+    }
+
+    /// Fetches and installs the key set; the error when it could not.
+    private func load(_ jwksURI: String) async -> ProviderError? {
+        fetchedAt = .now
+        do {
+            let answer = try await transport.get(jwksURI, headers: ["Accept": "application/json"])
+            guard (200..<300).contains(answer.status) else {
+                return answer.status == 429 ? .rateLimited() : .badResponse(reason: "the provider's key set answered HTTP \(answer.status)")
+            }
+            let (collection, declared) = try await Self.keySet(from: Data(buffer: answer.body))
+            self.keys = collection
+            self.declared = declared
+            return nil
+        } catch let error as ProviderError {
+            return error
+        } catch {
+            return .badResponse(reason: "the provider's key set could not be read")
+        }
+    }
+
+    /// The signing keys of a JWKS document: each key jwt-kit can verify with is added; keys for
+    /// encryption, of other types, or unreadable are skipped. A key without `kid` gets a name of
+    /// its own, so a provider with one unnamed key still works.
+    static func keySet(from body: Data) async throws -> (JWTKeyCollection, [String: String?]) {
+        guard let document = try? JSONValue(parsing: body), let entries = document["keys"]?.arrayValue else {
+            throw ProviderError.badResponse(reason: "the provider's key set is not a JWKS document")
+        }
+        let collection = JWTKeyCollection()
+        var declared: [String: String?] = [:]
+        for (index, entry) in entries.prefix(100).enumerated() {
+            guard let members = entry.objectValue, members["use"]?.stringValue ?? "sig" == "sig",
+                let algorithm = members["alg"].map({ $0.stringValue }) ?? .some(nil), algorithm.map(CompactJWT.acceptedAlgorithms.contains) ?? true,
+                var key = try? JSONDecoder().decode(JWK.self, from: entry.encoded())
+            else { continue }
+            let kid = key.keyIdentifier?.string ?? "gatehouse-unnamed-key-\(index)"
+            key.keyIdentifier = JWKIdentifier(string: kid)
+            guard (try? await collection.add(jwk: key)) != nil else { continue }
+            declared[kid] = algorithm
+        }
+        guard !declared.isEmpty else {
+            throw ProviderError.badResponse(reason: "the provider's key set holds no usable signing key")
+        }
+        return (collection, declared)
+    }
+
+    /// A payload that reads nothing: jwt-kit checks the signature, Gatehouse the claims.
+    private struct SignatureOnly: JWTPayload {
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+}
