@@ -57,7 +57,9 @@ struct DemoCommand: AsyncParsableCommand {
             redirects: .init()
         )
         let people = await directory.users
-        let mock = await buildMockProviderApplication(directory: directory, host: host, port: idpPort, logger: logger)
+        let openID = await MockOpenIDProvider(directory: directory)
+        await openID.setIssuer(idpURL)
+        let mock = await buildMockProviderApplication(directory: directory, openID: openID, host: host, port: idpPort, logger: logger)
         let banner = Self.banner(gatewayURL: gatewayURL, idpURL: idpURL, provider: provider, users: people)
         let gateway = try await buildApplication(configuration: configuration, logger: logger) { _ in
             Console.out(banner)

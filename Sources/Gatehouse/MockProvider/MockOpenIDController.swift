@@ -6,8 +6,8 @@ import NIOCore
 /// The mock provider's OpenID Connect endpoints over HTTP, beside its LoginRadius API: discovery,
 /// authorize (the same user-picking page), token, JWKS, userinfo, revocation and end session.
 ///
-/// The issuer is the mock's base URL as each request reached it (`http://{Host}`), so the mock is
-/// its own issuer on whatever port it runs. The directory's fault, when one is set, answers the
+/// The issuer is the mock's base URL: fixed when the mock was told it, else as each request
+/// reached it (`http://{Host}`), so the mock is its own issuer on whatever port it runs. The directory's fault, when one is set, answers the
 /// machine-to-machine endpoints (discovery, token, JWKS, userinfo, revocation) as it does the
 /// LoginRadius API.
 public struct MockOpenIDController<Context: RequestContext>: Sendable {
@@ -19,16 +19,15 @@ public struct MockOpenIDController<Context: RequestContext>: Sendable {
 
     public func addRoutes(to group: RouterGroup<Context>) {
         group.get(".well-known/openid-configuration") { request, _ in
-            try await faulted { .json(await provider.discoveryDocument(issuer: Self.issuer(of: request))) }
+            let issuer = await issuer(of: request)
+            return try await faulted { .json(await provider.discoveryDocument(issuer: issuer)) }
         }
         group.get("oauth/jwks") { _, _ in try await faulted { .json(await provider.keySet()) } }
         group.get("oauth/authorize", use: authorizationPage)
         group.post("oauth/authorize", use: submitAuthorization)
         group.post("oauth/token") { request, _ in
-            let form = try await Self.form(of: request)
-            return try await faulted {
-                await provider.token(form: form, basic: Self.basicCredentials(in: request.headers), issuer: Self.issuer(of: request)).response
-            }
+            let (form, issuer) = (try await Self.form(of: request), await issuer(of: request))
+            return try await faulted { await provider.token(form: form, basic: Self.basicCredentials(in: request.headers), issuer: issuer).response }
         }
         group.get("oauth/userinfo") { request, _ in
             try await faulted { await provider.userinfo(token: MockProviderController<Context>.bearerToken(in: request.headers)).response }
@@ -48,7 +47,8 @@ public struct MockOpenIDController<Context: RequestContext>: Sendable {
     @Sendable func authorizationPage(_ request: Request, context: Context) async throws -> Response {
         var parameters: [String: String] = [:]
         for name in Self.carried { parameters[name] = request.uri.queryParameters.get(name) }
-        if let refusal = try await refusal(of: parameters, responseType: request.uri.queryParameters.get("response_type"), issuer: Self.issuer(of: request)) {
+        let issuer = await issuer(of: request)
+        if let refusal = try await refusal(of: parameters, responseType: request.uri.queryParameters.get("response_type"), issuer: issuer) {
             return refusal
         }
         let page = MockLoginPage(
@@ -63,7 +63,7 @@ public struct MockOpenIDController<Context: RequestContext>: Sendable {
 
     @Sendable func submitAuthorization(_ request: Request, context: Context) async throws -> Response {
         let form = try await Self.form(of: request)
-        let issuer = Self.issuer(of: request)
+        let issuer = await issuer(of: request)
         if let refusal = try await refusal(of: form, responseType: "code", issuer: issuer) { return refusal }
         // Checked by `refusal`: the client and its redirect URI are known, PKCE is there.
         let (clientID, redirectURI, challenge) = (form["client_id"] ?? "", form["redirect_uri"] ?? "", form["code_challenge"] ?? "")
@@ -130,8 +130,8 @@ public struct MockOpenIDController<Context: RequestContext>: Sendable {
         return try await answer()
     }
 
-    static func issuer(of request: Request) -> String {
-        "http://" + (request.head.authority ?? "127.0.0.1")
+    private func issuer(of request: Request) async -> String {
+        await provider.fixedIssuer ?? "http://" + (request.head.authority ?? "127.0.0.1")
     }
 
     static func form(of request: Request) async throws -> [String: String] {

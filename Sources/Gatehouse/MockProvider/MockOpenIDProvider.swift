@@ -16,11 +16,14 @@ public actor MockOpenIDProvider {
         public var secret: String?
         /// The redirect URIs accepted, exactly; `nil` accepts any http(s) URL on a loopback host.
         public var redirectURIs: [String]?
+        /// Where the end-session endpoint may send a browser back to, exactly; `nil`: any loopback URL.
+        public var postLogoutRedirectURIs: [String]?
 
-        public init(id: String, secret: String? = nil, redirectURIs: [String]? = nil) {
+        public init(id: String, secret: String? = nil, redirectURIs: [String]? = nil, postLogoutRedirectURIs: [String]? = nil) {
             self.id = id
             self.secret = secret
             self.redirectURIs = redirectURIs
+            self.postLogoutRedirectURIs = postLogoutRedirectURIs
         }
 
         /// The confidential client `gatehouse demo --provider oidc` uses.
@@ -29,8 +32,15 @@ public actor MockOpenIDProvider {
         public static let demoPublic = Client(id: "gatehouse-demo-public")
 
         func accepts(redirectURI: String) -> Bool {
-            if let redirectURIs { return redirectURIs.contains(redirectURI) }
-            guard let url = URLComponents(string: redirectURI), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+            redirectURIs.map { $0.contains(redirectURI) } ?? Self.isLoopback(redirectURI)
+        }
+
+        func accepts(postLogoutRedirectURI: String) -> Bool {
+            postLogoutRedirectURIs.map { $0.contains(postLogoutRedirectURI) } ?? Self.isLoopback(postLogoutRedirectURI)
+        }
+
+        private static func isLoopback(_ uri: String) -> Bool {
+            guard let url = URLComponents(string: uri), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                 let host = url.host?.lowercased()
             else { return false }
             return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
@@ -51,8 +61,11 @@ public actor MockOpenIDProvider {
     }
 
     public let directory: MockDirectory
-    private let signingKey: ES256PrivateKey
-    private let keyID: String
+    /// The key ID tokens are signed with now, and its `kid`.
+    private var signingKey: ES256PrivateKey
+    private var keyID: String
+    /// The keys the JWKS publishes: the current one first, then the one it replaced.
+    private var published: [(kid: String, key: ES256PrivateKey)]
     private let keys: JWTKeyCollection
     private var clients: [String: Client]
     private var codes: [String: Authorization] = [:]
@@ -60,6 +73,9 @@ public actor MockOpenIDProvider {
     /// Refresh token → grant.
     private var refreshTokens: [String: String] = [:]
     private var idTokenFault: IDTokenFault?
+    /// The issuer the mock names itself by, when fixed (``setIssuer(_:)``); else its base URL as
+    /// each request reached it.
+    public private(set) var fixedIssuer: String?
     private var rotatesRefreshTokens = true
     private let now: @Sendable () -> Date
 
@@ -67,6 +83,10 @@ public actor MockOpenIDProvider {
     public private(set) var tokenRequests: [String: Int] = [:]
     /// How many revocations succeeded.
     public private(set) var revocationCount = 0
+    /// How each authenticated client request proved the client: `basic`, `post` or `none`.
+    public private(set) var clientAuthentications: [String] = []
+    /// What discovery says the token endpoint accepts.
+    private var tokenEndpointAuthMethods = ["client_secret_basic", "client_secret_post", "none"]
 
     private struct Authorization {
         var clientID: String
@@ -88,10 +108,10 @@ public actor MockOpenIDProvider {
     public init(directory: MockDirectory, clients: [Client] = [.demo, .demoPublic], now: @escaping @Sendable () -> Date = Date.init) async {
         self.directory = directory
         self.clients = Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        self.signingKey = ES256PrivateKey()
-        self.keyID = "mock-" + String(UUID().uuidString.prefix(8)).lowercased()
+        let (key, kid) = (ES256PrivateKey(), Self.newKeyID())
+        (self.signingKey, self.keyID, self.published) = (key, kid, [(kid, key)])
         self.keys = JWTKeyCollection()
-        await keys.add(ecdsa: signingKey, kid: JWKIdentifier(string: keyID))
+        await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
         self.now = now
     }
 
@@ -105,6 +125,17 @@ public actor MockOpenIDProvider {
     /// Whether a refresh issues a new refresh token (and refuses the old one); on by default.
     public func setRotatesRefreshTokens(_ rotates: Bool) {
         rotatesRefreshTokens = rotates
+    }
+
+    /// What discovery says the token endpoint accepts (`token_endpoint_auth_methods_supported`).
+    public func setTokenEndpointAuthMethods(_ methods: [String]) {
+        tokenEndpointAuthMethods = methods
+    }
+
+    /// Fixes the issuer the mock names itself by (its base URL), instead of reading it from each
+    /// request's `Host`.
+    public func setIssuer(_ issuer: String?) {
+        fixedIssuer = issuer
     }
 
     /// Registers (or replaces) a client.
@@ -129,23 +160,41 @@ public actor MockOpenIDProvider {
             "id_token_signing_alg_values_supported": .array([.string("ES256")]),
             "code_challenge_methods_supported": .array([.string("S256")]),
             "grant_types_supported": .array([.string("authorization_code"), .string("refresh_token")]),
-            "token_endpoint_auth_methods_supported": .array([.string("client_secret_basic"), .string("client_secret_post"), .string("none")]),
+            "token_endpoint_auth_methods_supported": .array(tokenEndpointAuthMethods.map(JSONValue.string)),
             "scopes_supported": .array([.string("openid"), .string("email"), .string("profile")]),
             "prompt_values_supported": .array([.string("create"), .string("login")]),
         ])
     }
 
-    /// The JWKS: the one public key, with its `kid` and `alg`.
+    /// How many times the JWKS was fetched.
+    public private(set) var keySetRequests = 0
+
+    /// The JWKS: the public keys, each with its `kid` and `alg`.
     public func keySet() -> JSONValue {
-        let parameters = signingKey.publicKey.parameters
+        keySetRequests += 1
         return .object([
-            "keys": .array([
-                .object([
-                    "kty": .string("EC"), "crv": .string("P-256"), "use": .string("sig"), "alg": .string("ES256"),
-                    "kid": .string(keyID), "x": .string(parameters?.x ?? ""), "y": .string(parameters?.y ?? ""),
-                ])
-            ])
+            "keys": .array(
+                published.map { kid, key in
+                    let parameters = key.publicKey.parameters
+                    return .object([
+                        "kty": .string("EC"), "crv": .string("P-256"), "use": .string("sig"), "alg": .string("ES256"),
+                        "kid": .string(kid), "x": .string(parameters?.x ?? ""), "y": .string(parameters?.y ?? ""),
+                    ])
+                }
+            )
         ])
+    }
+
+    /// Starts signing with a new key under a new `kid`, as providers rotate keys; the JWKS then
+    /// publishes the new key and the one before it.
+    public func rotateSigningKey() async {
+        (signingKey, keyID) = (ES256PrivateKey(), Self.newKeyID())
+        published = [(keyID, signingKey)] + published.prefix(1)
+        await keys.add(ecdsa: signingKey, kid: JWKIdentifier(string: keyID))
+    }
+
+    private static func newKeyID() -> String {
+        "mock-" + String(UUID().uuidString.prefix(8)).lowercased()
     }
 
     // MARK: - Authorization
@@ -264,12 +313,16 @@ public actor MockOpenIDProvider {
     private func authenticate(form: [String: String], basic: (id: String, secret: String)?) -> Client? {
         if let basic {
             guard let client = clients[basic.id], let secret = client.secret, secret == basic.secret else { return nil }
+            clientAuthentications.append("basic")
             return client
         }
         guard let id = form["client_id"], let client = clients[id] else { return nil }
         if let secret = client.secret {
-            return form["client_secret"] == secret ? client : nil
+            guard form["client_secret"] == secret else { return nil }
+            clientAuthentications.append("post")
+            return client
         }
+        clientAuthentications.append("none")
         return client
     }
 
@@ -419,7 +472,7 @@ public actor MockOpenIDProvider {
     /// Where `GET /oauth/logout` sends the browser: `post_logout_redirect_uri` when the client
     /// registered it (any loopback URL for the demo clients), else nowhere (a page says goodbye).
     public func logoutRedirect(clientID: String?, postLogoutRedirectURI: String?) -> String? {
-        guard let clientID, let client = clients[clientID], let uri = postLogoutRedirectURI, client.accepts(redirectURI: uri) else { return nil }
+        guard let clientID, let client = clients[clientID], let uri = postLogoutRedirectURI, client.accepts(postLogoutRedirectURI: uri) else { return nil }
         return uri
     }
 

@@ -58,10 +58,13 @@ struct HTTPAbuseTests {
             async let silentExchange = RawConnection.exchange(port: port, chunks: [""])
             let (slow, silent) = try await (slowExchange, silentExchange)
 
+            // The clock starts when the client sees its connection up, which on a loaded machine can be
+            // a few hundred milliseconds after the server accepted it and started its timer: the
+            // lower bound only shows the server waited for the timeout, and bytes did not reset it.
             #expect(slow.statusCode == nil, "no answer to a request that never arrived")
-            #expect(slow.closedAfter >= .milliseconds(1800) && slow.closedAfter < .seconds(8), "closed after \(slow.closedAfter)")
+            #expect(slow.closedAfter >= .seconds(1) && slow.closedAfter < .seconds(8), "closed after \(slow.closedAfter)")
             #expect(silent.received.isEmpty)
-            #expect(silent.closedAfter >= .milliseconds(1800) && silent.closedAfter < .seconds(8), "closed after \(silent.closedAfter)")
+            #expect(silent.closedAfter >= .seconds(1) && silent.closedAfter < .seconds(8), "closed after \(silent.closedAfter)")
 
             // (The test client's own kept-alive connection has been closed as idle too: use a new one.)
             let healthy = try await RawConnection.exchange(port: port, chunks: [Self.request("/healthz", headers: ["Connection: close"])])

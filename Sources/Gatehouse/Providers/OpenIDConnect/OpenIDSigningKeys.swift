@@ -6,9 +6,9 @@ import NIOHTTP1
 /// The provider's signing keys (its JWKS), and the signature check of its ID tokens.
 ///
 /// The key set is fetched when first needed, and again when a token names a key it does not hold
-/// (the provider rotated its keys), at most once per ``refetchInterval`` so tokens naming
-/// made-up keys cannot make the gateway hammer the provider; it is also refreshed when older
-/// than ``maximumAge``. Verification is jwt-kit's; Gatehouse first makes sure the header names
+/// (the provider rotated its keys); such refetches happen at most once per `refetchInterval`, so
+/// tokens naming made-up keys cannot make the gateway hammer the provider. The set is also
+/// refreshed when older than `maximumAge`. Verification is jwt-kit's; Gatehouse first makes sure the header names
 /// an accepted algorithm (``CompactJWT``) and, when the key declares its algorithm, that one.
 actor OpenIDSigningKeys {
     private let transport: ProviderTransport
@@ -18,6 +18,8 @@ actor OpenIDSigningKeys {
     /// The keys held, by `kid`, with the algorithm each declares (`nil`: any accepted one).
     private var declared: [String: String?] = [:]
     private var fetchedAt: ContinuousClock.Instant?
+    /// When a token naming an unknown key last made the set be fetched again.
+    private var refetchedForUnknownKey: ContinuousClock.Instant?
     private var fetching: Task<ProviderError?, Never>?
 
     init(transport: ProviderTransport, refetchInterval: Duration = .seconds(30), maximumAge: Duration = .seconds(3600)) {
@@ -29,12 +31,14 @@ actor OpenIDSigningKeys {
     /// Throws a refused-token error unless `token`'s signature verifies with one of the keys at
     /// `jwksURI`. `header` is the token's, already decoded and checked by ``CompactJWT``.
     func verify(_ token: String, header: CompactJWT.Header, jwksURI: String) async throws(ProviderError) {
-        if keys == nil || fetchedAt.map({ ContinuousClock.now - $0 >= maximumAge }) == true {
-            try await refetch(jwksURI, force: keys == nil)
+        let now = ContinuousClock.now
+        if keys == nil || fetchedAt.map({ now - $0 >= maximumAge }) == true {
+            try await fetch(jwksURI)
         }
-        if let kid = header.kid, declared[kid] == nil {
+        if let kid = header.kid, declared[kid] == nil, refetchedForUnknownKey.map({ now - $0 >= refetchInterval }) ?? true {
             // An unknown key: the provider may have rotated. Ask again, but not too often.
-            try await refetch(jwksURI, force: false)
+            refetchedForUnknownKey = now
+            try await fetch(jwksURI)
         }
         guard let keys else { throw .badResponse(reason: "the provider's key set holds no usable signing key") }
         if let kid = header.kid {
@@ -52,9 +56,9 @@ actor OpenIDSigningKeys {
         }
     }
 
-    /// Fetches the key set unless it was fetched less than ``refetchInterval`` ago (or `force`).
-    private func refetch(_ jwksURI: String, force: Bool) async throws(ProviderError) {
-        if !force, let fetchedAt, ContinuousClock.now - fetchedAt < refetchInterval { return }
+    /// Fetches the key set (one fetch for everyone who asks meanwhile); throws when there is
+    /// still no key set afterwards.
+    private func fetch(_ jwksURI: String) async throws(ProviderError) {
         let task: Task<ProviderError?, Never>
         if let fetching {
             task = fetching
