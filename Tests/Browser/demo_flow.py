@@ -3,7 +3,9 @@
 
 Run by Tests/GatehouseTests/Integration/BrowserEndToEndTests.swift, which starts the demo:
 
-    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR
+    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR [--provider oidc]
+
+With --provider oidc the demo signs in with OpenID Connect (`gatehouse demo --provider oidc`).
 
 Each step saves a screenshot NN-name.png into DIR. Any failed check raises, so the exit status
 is non-zero and the message says which step and what the browser showed.
@@ -134,17 +136,78 @@ class Flow:
         self.wait_for_url(self.idp + "/auth.aspx?action=login")
         self.shot("dashboard-back-to-login")
 
+    def run_oidc(self):
+        browser = self.browser
+        browser.get(self.gateway + "/")
+        self.check("You are not signed in." in self.text(), "the landing page should say nobody is signed in")
+        self.shot("landing-signed-out")
+
+        # A gated page sends the browser to the provider's authorization endpoint, with PKCE.
+        browser.get(self.gateway + "/dashboard")
+        self.wait_for_url(self.idp + "/oauth/authorize?response_type=code")
+        self.check("code_challenge_method=S256" in browser.current_url, "the authorization request carries PKCE S256")
+        self.check("Sign in as Ada Lovelace" in self.text(), "the authorize page lists the fixture users")
+        self.shot("authorize-page")
+
+        # Pick a user: the provider sends a code back, the gateway exchanges it and checks the ID token.
+        self.press("//button[normalize-space()='Sign in as Ada Lovelace']")
+        self.wait_for_url(self.gateway + "/dashboard")
+        dashboard = self.dashboard_json()
+        self.check(dashboard["user"]["email"] == "ada@example.com", "the dashboard shows Ada")
+        self.check(dashboard["profile"]["iss"] == self.idp, "the profile holds the ID token's claims")
+        self.check("code=" not in browser.current_url, "the code is not left in the address bar")
+        self.shot("dashboard-id-token-claims")
+
+        browser.get(self.gateway + "/")
+        self.check("Signed in as Ada Lovelace" in self.text(), "the landing page greets Ada")
+        self.shot("landing-signed-in")
+
+        # Logging out goes through the provider's end-session endpoint and back.
+        self.press("//form[@action='/logout']/button")
+        self.wait.until(lambda browser: browser.current_url.startswith(self.gateway) and "You are not signed in." in self.text())
+        self.check(browser.get_cookie("gatehouse_session") is None, "the session cookie is gone")
+        self.shot("logged-out-through-end-session")
+
+        # Registration asks the provider for its sign-up page (prompt=create).
+        browser.find_element(By.LINK_TEXT, "Register").click()
+        self.wait_for_url(self.idp + "/oauth/authorize?")
+        self.check("prompt=create" in browser.current_url, "register sends prompt=create")
+        form = browser.find_element(By.XPATH, "//form[input[@name='action' and @value='register']]")
+        form.find_element(By.NAME, "first_name").send_keys("Katherine")
+        form.find_element(By.NAME, "last_name").send_keys("Johnson")
+        form.find_element(By.NAME, "email").send_keys("katherine@example.org")
+        self.shot("registration-form")
+        form.find_element(By.XPATH, ".//input[@type='submit']").click()
+        self.wait_for_url(self.gateway + "/dashboard")
+        self.check(self.dashboard_json()["user"]["name"] == "Katherine Johnson", "the dashboard shows the new user")
+        self.shot("dashboard-new-user")
+
+        browser.get(self.gateway + "/")
+        self.press("//form[@action='/logout']/button")
+        self.wait.until(lambda browser: browser.current_url.startswith(self.gateway) and "You are not signed in." in self.text())
+
+        # Declining at the provider comes back as a clear refusal, and no session.
+        browser.get(self.gateway + "/dashboard")
+        self.wait_for_url(self.idp + "/oauth/authorize?")
+        self.press("//button[normalize-space()='Decline and go back']")
+        self.wait_for_url(self.gateway + "/login/callback")
+        self.check("cancelled or refused" in self.text(), "the gateway says the sign-in was declined")
+        self.check(browser.get_cookie("gatehouse_session") is None, "no session")
+        self.shot("declined-at-provider")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gateway", required=True, help="the demo gateway's URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--idp", required=True, help="the demo mock provider's URL, e.g. http://127.0.0.1:8090")
     parser.add_argument("--out", required=True, help="the folder for the screenshots")
+    parser.add_argument("--provider", choices=["loginradius", "oidc"], default="loginradius", help="the protocol the demo runs")
     arguments = parser.parse_args()
     os.makedirs(arguments.out, exist_ok=True)
     browser = start_browser()
     try:
-        Flow(browser, arguments.gateway.rstrip("/"), arguments.idp.rstrip("/"), arguments.out).run()
+        flow = Flow(browser, arguments.gateway.rstrip("/"), arguments.idp.rstrip("/"), arguments.out)
+        flow.run_oidc() if arguments.provider == "oidc" else flow.run()
     except AssertionError as failure:
         browser.save_screenshot(os.path.join(arguments.out, "failure.png"))
         print(f"FAILED {failure}", file=sys.stderr)

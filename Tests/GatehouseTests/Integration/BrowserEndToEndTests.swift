@@ -14,29 +14,46 @@ struct BrowserEndToEndTests {
         "06-registration-form", "07-dashboard-new-user", "08-logged-out-again", "09-dashboard-back-to-login",
     ]
 
+    /// The steps of the OpenID Connect flow (`gatehouse demo --provider oidc`).
+    static let oidcSteps = [
+        "01-landing-signed-out", "02-authorize-page", "03-dashboard-id-token-claims", "04-landing-signed-in", "05-logged-out-through-end-session",
+        "06-registration-form", "07-dashboard-new-user", "08-declined-at-provider",
+    ]
+
     @Test("the demo, clicked through in Chromium, with a screenshot of every step")
     func demoFlow() async throws {
-        let output = HeadlessChromium.outputFolder.appendingPathComponent("demo-flow")
+        try await clickThrough(provider: "loginradius", folder: "demo-flow", steps: Self.steps)
+    }
+
+    @Test("the OpenID Connect demo, clicked through in Chromium: authorize, claims, end-session logout, registration, declining")
+    func oidcDemoFlow() async throws {
+        try await clickThrough(provider: "oidc", folder: "demo-flow-oidc", steps: Self.oidcSteps)
+    }
+
+    /// Runs `gatehouse demo --provider provider` and the browser script against it.
+    private func clickThrough(provider: String, folder: String, steps: [String]) async throws {
+        let output = HeadlessChromium.outputFolder.appendingPathComponent(folder)
         try? FileManager.default.removeItem(at: output)
         let (gatewayPort, idpPort) = (try LoopbackPort.free(), try LoopbackPort.free())
-        let demo = try GatehouseProcess(["demo", "--port", "\(gatewayPort)", "--idp-port", "\(idpPort)"])
+        let demo = try GatehouseProcess(["demo", "--port", "\(gatewayPort)", "--idp-port", "\(idpPort)", "--provider", provider])
         _ = try await demo.waitFor("Stop with Ctrl-C")
 
         let python: URL = try #require(HeadlessChromium.python, "no python3 on the PATH")
         let flow = try GatehouseProcess(
             [
                 "Tests/Browser/demo_flow.py", "--gateway", "http://127.0.0.1:\(gatewayPort)", "--idp", "http://127.0.0.1:\(idpPort)",
-                "--out", output.path,
+                "--out", output.path, "--provider", provider,
             ],
             executable: python
         )
         let status = await flow.exitStatus()
         #expect(status == 0, "the browser flow failed:\n\(flow.printed)\ngatehouse demo printed:\n\(demo.printed)")
-        for step in Self.steps {
+        for step in steps {
             let screenshot = try #require(FileManager.default.contents(atPath: output.appendingPathComponent("\(step).png").path), "no screenshot \(step)")
             #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(step).png is a PNG")
         }
         #expect(!demo.printed.contains("token="), "no callback query reaches the demo's log")
+        #expect(!demo.printed.contains("code="), "no authorization code reaches the demo's log")
         #expect(await demo.stop(signal: SIGINT) == 0)
     }
 }
