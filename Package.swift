@@ -100,7 +100,7 @@ let package = Package(
 // need the fuzzer runtime, which an ordinary build does not link.
 if ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ"] != nil {
     package.targets.append(.target(name: "LibFuzzerDriver", path: "Fuzz/LibFuzzerDriver"))
-    for name in ["FuzzRedirectTarget", "FuzzLoginRadiusResponse"] {
+    for name in ["FuzzRedirectTarget", "FuzzLoginRadiusResponse", "FuzzOpenIDAnswers", "FuzzIDToken"] {
         package.targets.append(
             .executableTarget(
                 name: name,

@@ -13,15 +13,18 @@ export GATEHOUSE_FUZZ=1
 # Swift's own crash backtracer trips AddressSanitizer; libFuzzer reports the crash instead.
 export SWIFT_BACKTRACE=enable=no
 
-for target in FuzzRedirectTarget FuzzLoginRadiusResponse; do
+for target in FuzzRedirectTarget FuzzLoginRadiusResponse FuzzOpenIDAnswers FuzzIDToken; do
     swift build --build-path "$work" --product "$target" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld
 done
 bin="$(swift build --build-path "$work" --show-bin-path)"
 
 # Seeds: one file per corpus line for the redirect validator; the provider samples (status byte 0
-# picks 200, 6 picks 403) for the response decoder.
+# picks 200, 6 picks 403) for the response decoder; OpenID Connect answers (the low two bits of
+# the first byte pick discovery, token, JWKS or userinfo) and ID tokens from Fuzz/Seeds.
 seeds="$work/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds/redirect" "$seeds/response" "$work/findings"
+rm -rf "$seeds" && mkdir -p "$seeds/redirect" "$seeds/response" "$seeds/openid" "$seeds/idtoken" "$work/findings"
+cp Fuzz/Seeds/openid/* "$seeds/openid/"
+cp Fuzz/Seeds/idtoken/* "$seeds/idtoken/"
 n=0
 while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in "" | "#"*) continue ;; esac
@@ -47,6 +50,8 @@ run() {
 status=0
 run FuzzRedirectTarget "$seeds/redirect" || status=$?
 run FuzzLoginRadiusResponse "$seeds/response" || status=$?
+run FuzzOpenIDAnswers "$seeds/openid" || status=$?
+run FuzzIDToken "$seeds/idtoken" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "fuzzing found a crash; the input is in $work/findings/" >&2
 fi

@@ -50,6 +50,8 @@ struct OpenIDParsingTests {
             ("no jwks_uri", discovery(removing: ["jwks_uri"]), .badResponse),
             ("an http endpoint", discovery(["token_endpoint": .string("http://idp.example.com/token")]), .badResponse),
             ("a relative endpoint", discovery(["jwks_uri": .string("/certs")]), .badResponse),
+            // Found by the fuzzer: the scheme's case once slipped past the https check.
+            ("an htTPs endpoint", discovery(["authorization_endpoint": .string("htTPs://idp.example.com/auth")]), .badResponse),
             ("a javascript: endpoint", discovery(["authorization_endpoint": .string("javascript:alert(1)")]), .badResponse),
             ("a mistyped member", discovery(["userinfo_endpoint": .integer(5)]), .badResponse),
             ("no S256", discovery(["code_challenge_methods_supported": .array([.string("plain")])]), .misconfigured),
@@ -233,6 +235,28 @@ struct OpenIDParsingTests {
             } catch {
                 #expect(error.kind == kind, "\(status) \(body)")
             }
+        }
+    }
+
+    @Test("a JWKS gives its signing keys: RSA and EC for signatures, named; keys for encryption, HMAC or other types are skipped")
+    func keySet() throws {
+        let body = JSONValue.object([
+            "keys": .array([
+                .object(["kty": .string("RSA"), "kid": .string("k1"), "alg": .string("RS256"), "use": .string("sig"), "n": .string("n"), "e": .string("AQAB")]),
+                .object(["kty": .string("RSA"), "kid": .string("enc"), "use": .string("enc"), "n": .string("n"), "e": .string("AQAB")]),
+                .object(["kty": .string("oct"), "kid": .string("secret"), "k": .string("c2VjcmV0")]),
+                .object(["kty": .string("RSA"), "kid": .string("hmac"), "alg": .string("HS256"), "n": .string("n"), "e": .string("AQAB")]),
+                .object(["kty": .string("EC"), "crv": .string("P-256"), "x": .string("x"), "y": .string("y")]),
+                .object(["kty": .string("RSA"), "kid": .string("k1"), "n": .string("other"), "e": .string("AQAB")]),
+                .string("not a key"),
+            ])
+        ]).encoded()
+        let keys = try JSONWebKeySet.signingKeys(in: body)
+        #expect(keys.map(\.keyID) == ["k1", "gatehouse-unnamed-key-4"], "the first k1 only; the unnamed EC key named by its place")
+        #expect(keys.map(\.algorithm) == ["RS256", nil])
+        #expect((try JSONValue(parsing: keys[1].json))["kid"] == .string("gatehouse-unnamed-key-4"))
+        for refused in [Data("{}".utf8), Data(#"{"keys":[]}"#.utf8), Data(#"{"keys":[{"kty":"oct"}]}"#.utf8), Data("[]".utf8)] {
+            #expect(throws: ProviderError.self) { try JSONWebKeySet.signingKeys(in: refused) }
         }
     }
 

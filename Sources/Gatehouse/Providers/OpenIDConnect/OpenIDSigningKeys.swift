@@ -90,27 +90,17 @@ actor OpenIDSigningKeys {
         }
     }
 
-    /// The signing keys of a JWKS document: each key jwt-kit can verify with is added; keys for
-    /// encryption, of other types, or unreadable are skipped. A key without `kid` gets a name of
-    /// its own, so a provider with one unnamed key still works.
+    /// The signing keys of a JWKS document (``JSONWebKeySet``), each added to a key collection
+    /// when jwt-kit can verify with it; the others are skipped.
     static func keySet(from body: Data) async throws -> (JWTKeyCollection, [String: String?]) {
-        guard let document = try? JSONValue(parsing: body), let entries = document["keys"]?.arrayValue else {
-            throw ProviderError.badResponse(reason: "the provider's key set is not a JWKS document")
-        }
         let collection = JWTKeyCollection()
         var declared: [String: String?] = [:]
-        for (index, entry) in entries.prefix(100).enumerated() {
-            guard let members = entry.objectValue, members["use"]?.stringValue ?? "sig" == "sig",
-                let algorithm = members["alg"].map({ $0.stringValue }) ?? .some(nil), algorithm.map(CompactJWT.acceptedAlgorithms.contains) ?? true,
-                var key = try? JSONDecoder().decode(JWK.self, from: entry.encoded())
-            else { continue }
-            let kid = key.keyIdentifier?.string ?? "gatehouse-unnamed-key-\(index)"
-            key.keyIdentifier = JWKIdentifier(string: kid)
-            guard (try? await collection.add(jwk: key)) != nil else { continue }
-            declared[kid] = algorithm
+        for key in try JSONWebKeySet.signingKeys(in: body) {
+            guard let jwk = try? JSONDecoder().decode(JWK.self, from: key.json), (try? await collection.add(jwk: jwk)) != nil else { continue }
+            declared[key.keyID] = key.algorithm
         }
         guard !declared.isEmpty else {
-            throw ProviderError.badResponse(reason: "the provider's key set holds no usable signing key")
+            throw ProviderError.badResponse(reason: "the provider's key set holds no key this gateway can verify with")
         }
         return (collection, declared)
     }

@@ -80,9 +80,11 @@ extension OpenIDProviderMetadata {
         )
     }
 
+    /// Whether `candidate` is an absolute URL Gatehouse will call: `https` (or `http` when the
+    /// issuer is), written in lower case as every provider writes it, with a host.
     private static func isEndpoint(_ candidate: String, secure: Bool) -> Bool {
         guard candidate.utf8.count <= 2048, candidate.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
-            let url = URLComponents(string: candidate), let scheme = url.scheme?.lowercased(), url.host?.isEmpty == false,
+            let url = URLComponents(string: candidate), let scheme = url.scheme, url.host?.isEmpty == false,
             url.fragment == nil, url.user == nil
         else { return false }
         return scheme == "https" || (!secure && scheme == "http")
