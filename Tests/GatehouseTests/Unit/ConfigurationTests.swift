@@ -21,6 +21,33 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("config.oidc.example.json loads: issuer kept exactly, secret from the environment, scopes as listed")
+    func openIDExampleFile() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config.oidc.example.json").path
+        let loaded = try ConfigurationLoader.load(fromFile: path, environment: ["GATEHOUSE_CLIENT_SECRET": "s3cret"])
+        #expect(loaded.warnings.isEmpty)
+        let provider = loaded.configuration.provider
+        #expect(provider.kind == .openIDConnect)
+        #expect(provider.openIDConnect == .init(issuer: "https://idp.example.com/realms/main", clientID: "gatehouse", clientSecret: "s3cret"))
+        #expect(loaded.configuration.sessions.lifetime.revalidateAfter == 300)
+    }
+
+    @Test("oidc needs issuer and clientID; a trailing slash on the issuer is kept; openid is always a scope; no secret is a public client")
+    func openIDKeys() throws {
+        let missing = problems(#"{"provider": {"type": "oidc"}}"#).map(\.key)
+        #expect(missing.contains("provider.issuer") && missing.contains("provider.clientID"))
+        #expect(problems(#"{"provider": {"type": "oidc", "issuer": "not a url", "clientID": "c"}}"#).map(\.key) == ["provider.issuer"])
+        #expect(problems(#"{"provider": {"type": "oidc", "issuer": "https://i/", "clientID": "c", "scopes": "openid"}}"#).map(\.key) == ["provider.scopes"])
+        let loaded = try load(#"{"provider": {"type": "oidc", "issuer": "https://idp.example/", "clientID": "c", "scopes": ["email"]}}"#)
+        let client = try #require(loaded.configuration.provider.openIDConnect)
+        #expect(client.issuer == "https://idp.example/")
+        #expect(client.scopes == ["openid", "email"])
+        #expect(client.clientSecret == nil)
+        let secret = problems(#"{"provider": {"type": "oidc", "issuer": "https://i", "clientID": "c", "clientSecret": "env:UNSET_SECRET_VAR"}}"#)
+        #expect(secret.map(\.key) == ["provider.clientSecret"])
+    }
+
     @Test("config.example.json loads with every key honoured")
     func exampleFile() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
