@@ -1,11 +1,15 @@
+import Foundation
 import Logging
 import PostgresNIO
 
 /// The PostgreSQL schema Gatehouse's stores share, one version after another; the one-row table
 /// `gatehouse_schema_version` says which one the database has.
 ///
-/// Migrating runs in one transaction under one advisory lock (so instances starting together do
-/// not race) and within a deadline (so a database that is down cannot hold the start-up for ever).
+/// Migrating runs in one transaction under an advisory lock for the schema it migrates (so
+/// instances starting together do not race, and deployments in other schemas do not wait) and
+/// within a deadline (so a database that is down cannot hold the start-up for ever). A database
+/// already at the current version is recognised without the lock, and the statements a migration
+/// runs go in one round trip, so the lock is held as briefly as the database allows.
 ///
 /// - 1: the sessions table of the first release (databases of that release have no version row
 ///   and take version 1 as it is: every statement of it is `IF NOT EXISTS`).
@@ -15,8 +19,9 @@ import PostgresNIO
 ///   tokens of version 1. The first release's `gatehouse_login_states` is no longer used; it is
 ///   left in place so instances of that release keep working during a rolling upgrade.
 enum PostgresSchema {
-    /// An arbitrary, fixed advisory-lock id shared by all of Gatehouse's schema changes.
-    static let lock: Int64 = 0x6761_7465_686F_7573  // "gatehous"
+    /// An arbitrary, fixed advisory-lock id for Gatehouse's schema changes, paired with a hash of the
+    /// schema being changed.
+    static let lock: Int32 = 0x6761_7465  // "gate"
 
     static let versions: [[String]] = [
         [
@@ -52,25 +57,41 @@ enum PostgresSchema {
     /// Applies the versions the database lacks.
     static func migrate(client: PostgresClient, timeout: Duration, logger: Logger) async throws {
         try await withDeadline(.now + timeout) {
+            if try await client.withConnection({ try await recordedVersion(connection: $0, logger: logger) }) == current { return }
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(\(lock), hashtext(current_schema()))", logger: logger)
                 try await connection.query("CREATE TABLE IF NOT EXISTS gatehouse_schema_version (version INTEGER NOT NULL)", logger: logger)
-                var found = 0
-                for try await version in try await connection.query("SELECT max(version) FROM gatehouse_schema_version", logger: logger)
-                    .decode(Int?.self)
-                {
-                    found = version ?? 0
-                }
+                let found = try await recordedVersion(connection: connection, logger: logger)
                 if found > current {
                     throw SchemaError(description: "the session database has schema version \(found), newer than this release's \(current); upgrade Gatehouse")
                 }
                 guard found < current else { return }
-                for statement in versions[found...].joined() {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query("DELETE FROM gatehouse_schema_version", logger: logger)
-                try await connection.query("INSERT INTO gatehouse_schema_version (version) VALUES (\(current))", logger: logger)
+                let statements =
+                    versions[found...].joined() + [
+                        "DELETE FROM gatehouse_schema_version", "INSERT INTO gatehouse_schema_version (version) VALUES (\(current))",
+                    ]
+                // One round trip for every statement: DDL runs inside a DO block as it would alone.
+                let block = statements.map { "EXECUTE \(quoted($0));" }.joined(separator: "\n")
+                try await connection.query(PostgresQuery(unsafeSQL: "DO $migration$ BEGIN\n\(block)\nEND $migration$"), logger: logger)
             }
         }
+    }
+
+    /// The version the database records: 0 without a version table (a new database, or one of the
+    /// first release) or a version in it.
+    private static func recordedVersion(connection: PostgresConnection, logger: Logger) async throws -> Int {
+        for try await exists in try await connection.query("SELECT to_regclass('gatehouse_schema_version') IS NOT NULL", logger: logger).decode(Bool.self)
+        where !exists {
+            return 0
+        }
+        for try await version in try await connection.query("SELECT max(version) FROM gatehouse_schema_version", logger: logger).decode(Int?.self) {
+            return version ?? 0
+        }
+        return 0
+    }
+
+    /// `text` as a PostgreSQL string literal.
+    private static func quoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

@@ -6,7 +6,8 @@ import Testing
 ///
 /// Needs Debian's chromium and chromium-driver and Selenium from PyPI: without them the suite is
 /// skipped with that reason, unless `GATEHOUSE_REQUIRE_BROWSER=1` (set by CI), where it fails instead.
-@Suite("Browser end to end", .timeLimit(.minutes(3)), .enabled(if: HeadlessChromium.enabled, HeadlessChromium.skipReason))
+/// The two flows run one after the other: two Chromiums at once would starve a 2-core machine.
+@Suite("Browser end to end", .serialized, .timeLimit(.minutes(3)), .enabled(if: HeadlessChromium.enabled, HeadlessChromium.skipReason))
 struct BrowserEndToEndTests {
     /// The steps of the flow, in order, as the script names their screenshots.
     static let steps = [

@@ -78,6 +78,14 @@ extension LiveStack.Clients {
     func logIn(_ browser: inout Browser, form: [String: String] = ["action": "login", "uid": TestFixtures.adaID], start: String = "/login") async throws
         -> TestResponse
     {
+        try await browser.get(try await callback(&browser, form: form, start: start))
+    }
+
+    /// The steps of ``logIn(_:form:start:)`` up to the hosted page's redirect: returns the callback
+    /// path and query the browser is sent to, so a test can time the callback alone.
+    func callback(_ browser: inout Browser, form: [String: String] = ["action": "login", "uid": TestFixtures.adaID], start: String = "/login") async throws
+        -> String
+    {
         let login = try await browser.get(start)
         let hostedPage = try #require(login.headers[.location].flatMap(URLComponents.init(string:)))
         #expect(hostedPage.string?.hasPrefix(idpURL + "/auth.aspx?action=") == true)
@@ -99,6 +107,6 @@ extension LiveStack.Clients {
         #expect(submitted.status == .found)
         let back = try #require(submitted.headers[.location].flatMap(URLComponents.init(string:)))
         #expect(back.queryItems?.first { $0.name == "token" }?.value?.isEmpty == false)
-        return try await browser.get("\(back.path)?\(back.percentEncodedQuery ?? "")")
+        return "\(back.path)?\(back.percentEncodedQuery ?? "")"
     }
 }
