@@ -238,7 +238,7 @@ struct OpenIDParsingTests {
         }
     }
 
-    @Test("a JWKS gives its signing keys: RSA and EC for signatures, named; keys for encryption, HMAC or other types are skipped")
+    @Test("a JWKS gives its signing keys: RSA and EC for signatures, named; keys for encryption, HMAC or other types are left out")
     func keySet() throws {
         let body = JSONValue.object([
             "keys": .array([
