@@ -235,6 +235,38 @@ struct OpenIDConnectFlowTests {
         }
     }
 
+    @Test("no code, access, refresh or ID token, client secret or session id reaches the logs, at trace level, through a refresh and a failed one")
+    func logsStayClean() async throws {
+        let clock = ManualClock()
+        let stack = OpenIDStack()
+        let secrets = SecretsSeen()
+        try await stack.run(clock: clock) { stack in
+            var browser = Browser(stack.gateway)
+            let callback = try await stack.authorize(&browser)
+            let query = URLComponents(string: callback)?.queryItems ?? []
+            secrets.add(try #require(query.first { $0.name == "code" }?.value))
+            try await browser.get(callback)
+            let session = try #require(try await stack.session(of: browser))
+            for secret in [session.credentials.accessToken.value, session.credentials.refreshToken?.value, session.credentials.idToken?.value] {
+                secrets.add(try #require(secret))
+            }
+            secrets.add(try #require(browser.jar["gatehouse_session"]))
+            secrets.add("gatehouse-demo-secret")
+            clock.advance(by: 31)
+            try await browser.get("/dashboard")  // a refresh
+            let refreshed = try #require(try await stack.session(of: browser))
+            secrets.add(refreshed.credentials.accessToken.value)
+            secrets.add(try #require(refreshed.credentials.refreshToken?.value))
+            await stack.directory.setFault(.status(500))
+            clock.advance(by: 31)
+            try await browser.get("/dashboard")  // a failed refresh, logged
+            await stack.directory.setFault(nil)
+            try await browser.post("/logout")
+        }
+        #expect(stack.logs.count > 10)
+        for secret in secrets.all { #expect(!stack.logs.allText.contains(secret), "a secret of \(secret.count) characters was logged") }
+    }
+
     @Test("a rotated signing key is fetched when a token names it; made-up keys do not make the gateway fetch the key set each time")
     func keyRotation() async throws {
         try await OpenIDStack().run { stack in
