@@ -47,5 +47,16 @@ public actor MemorySessionStore: SessionStore {
         sessions.values.count { $0.lastSeenAt > idleCutoff && $0.createdAt > createdCutoff }
     }
 
+    public func deleteSessions(ofUser userID: String) -> Int {
+        let before = sessions.count
+        sessions = sessions.filter { $0.value.profile.id != userID }
+        return before - sessions.count
+    }
+
+    public func statistics(idleCutoff: Date, createdCutoff: Date) -> SessionStatistics {
+        let live = sessions.values.filter { $0.lastSeenAt > idleCutoff && $0.createdAt > createdCutoff }
+        return SessionStatistics(stored: sessions.count, live: live.count, liveUsers: Set(live.map(\.profile.id)).count)
+    }
+
     public func checkHealth() {}
 }

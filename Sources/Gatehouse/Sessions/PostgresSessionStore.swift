@@ -189,6 +189,47 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
+    public func deleteSessions(ofUser userID: String) async throws -> Int {
+        let (client, logger, keys) = (self.client, self.logger, self.keys)
+        let userKey = keys.userKey(for: userID).digest
+        return try await bounded {
+            // Rows written before user keys existed get theirs first, from their sealed profile.
+            let missing = try await client.query("SELECT key, sealed_profile FROM gatehouse_sessions WHERE user_key IS NULL", logger: logger)
+            var filled: [(Data, Data)] = []
+            for try await (key, sealed) in missing.decode((Data, Data).self) {
+                if let found = SealedSessionRecord.userKey(ofSealedProfile: sealed, for: SessionKey(digest: key), with: keys) {
+                    filled.append((key, found.digest))
+                }
+            }
+            for (key, found) in filled {
+                try await client.query("UPDATE gatehouse_sessions SET user_key = \(found) WHERE key = \(key) AND user_key IS NULL", logger: logger)
+            }
+            let rows = try await client.query("DELETE FROM gatehouse_sessions WHERE user_key = \(userKey) RETURNING 1", logger: logger)
+            var removed = 0
+            for try await _ in rows { removed += 1 }
+            return removed
+        }
+    }
+
+    public func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics {
+        let (client, logger) = (self.client, self.logger)
+        let (idle, created) = (idleCutoff.timeIntervalSince1970, createdCutoff.timeIntervalSince1970)
+        return try await bounded {
+            let rows = try await client.query(
+                """
+                SELECT count(*), count(*) FILTER (WHERE last_seen_at > \(idle) AND created_at > \(created)),
+                    count(DISTINCT user_key) FILTER (WHERE last_seen_at > \(idle) AND created_at > \(created))
+                FROM gatehouse_sessions
+                """,
+                logger: logger
+            )
+            for try await (stored, live, users) in rows.decode((Int, Int, Int).self) {
+                return SessionStatistics(stored: stored, live: live, liveUsers: users)
+            }
+            return SessionStatistics(stored: 0, live: 0, liveUsers: 0)
+        }
+    }
+
     public func checkHealth() async throws {
         let (client, logger) = (self.client, self.logger)
         try await bounded {

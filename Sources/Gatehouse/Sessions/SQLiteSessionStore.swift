@@ -138,6 +138,47 @@ public final class SQLiteSessionStore: SessionStore, Service {
         return rows.first?.column("live")?.integer ?? 0
     }
 
+    public func deleteSessions(ofUser userID: String) async throws -> Int {
+        try await fillMissingUserKeys()
+        let rows = try await connection.query(
+            "DELETE FROM gatehouse_sessions WHERE user_key = ? RETURNING key",
+            [.blob(ByteBuffer(data: keys.userKey(for: userID).digest))]
+        )
+        return rows.count
+    }
+
+    /// Gives rows written before user keys existed their key, from their sealed profile.
+    private func fillMissingUserKeys() async throws {
+        let rows = try await connection.query("SELECT key, sealed_profile FROM gatehouse_sessions WHERE user_key IS NULL")
+        for row in rows {
+            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob else { continue }
+            let sessionKey = SessionKey(digest: Data(buffer: key))
+            guard let userKey = SealedSessionRecord.userKey(ofSealedProfile: Data(buffer: sealed), for: sessionKey, with: keys) else { continue }
+            _ = try await connection.query(
+                "UPDATE gatehouse_sessions SET user_key = ? WHERE key = ?",
+                [.blob(ByteBuffer(data: userKey.digest)), .blob(key)]
+            )
+        }
+    }
+
+    public func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics {
+        let rows = try await connection.query(
+            """
+            SELECT count(*) AS stored,
+                count(*) FILTER (WHERE last_seen_at > ?1 AND created_at > ?2) AS live,
+                count(DISTINCT user_key) FILTER (WHERE last_seen_at > ?1 AND created_at > ?2) AS users
+            FROM gatehouse_sessions
+            """,
+            [.float(idleCutoff.timeIntervalSince1970), .float(createdCutoff.timeIntervalSince1970)]
+        )
+        let row = rows.first
+        return SessionStatistics(
+            stored: row?.column("stored")?.integer ?? 0,
+            live: row?.column("live")?.integer ?? 0,
+            liveUsers: row?.column("users")?.integer ?? 0
+        )
+    }
+
     public func checkHealth() async throws {
         _ = try await connection.query("SELECT 1")
     }

@@ -73,6 +73,13 @@ struct SealedSessionRecord {
         try sealer.seal(credentials.storedRepresentation, for: key)
     }
 
+    /// The user key of the profile sealed in `sealedProfile`, for rows written before user keys
+    /// existed; `nil` when it does not open.
+    static func userKey(ofSealedProfile sealedProfile: Data, for key: SessionKey, with keys: SessionKeys) -> UserKey? {
+        guard let opened = try? keys.sealer.open(sealedProfile, for: key), let profile = UserProfile(storedRepresentation: opened) else { return nil }
+        return keys.userKey(for: profile.id)
+    }
+
     /// A sealed field opened, but is not what the column holds.
     struct Unreadable: Error {}
 }

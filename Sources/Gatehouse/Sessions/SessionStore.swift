@@ -20,6 +20,22 @@ public struct ValidationRecord: Sendable {
     }
 }
 
+/// Counts of what a session store holds.
+public struct SessionStatistics: Sendable, Equatable {
+    /// Every row, expired ones included until swept.
+    public var stored: Int
+    /// Sessions within their idle and absolute timeouts.
+    public var live: Int
+    /// Users with at least one live session.
+    public var liveUsers: Int
+
+    public init(stored: Int, live: Int, liveUsers: Int) {
+        self.stored = stored
+        self.live = live
+        self.liveUsers = liveUsers
+    }
+}
+
 /// Where sessions live: memory, a SQLite file, or a database shared by many gateways.
 ///
 /// Stores are plain keyed storage; the rules (timeouts, rotation, revalidation) live in
@@ -44,6 +60,10 @@ public protocol SessionStore: Sendable {
     func deleteExpired(idleCutoff: Date, createdCutoff: Date) async throws -> Int
     /// How many sessions were seen after `idleCutoff` and created after `createdCutoff` (for `/metrics`).
     func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int
+    /// Removes every session of the user with this id, wherever it was started; returns how many went.
+    func deleteSessions(ofUser userID: String) async throws -> Int
+    /// What the store holds, for `gatehouse sessions stats`; live as ``countLive(idleCutoff:createdCutoff:)`` counts.
+    func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics
     /// Throws when the store cannot answer (for `/readyz`).
     func checkHealth() async throws
 }

@@ -69,6 +69,14 @@ final class SwitchableStore: SessionStore {
         try check()
         return await base.countLive(idleCutoff: idleCutoff, createdCutoff: createdCutoff)
     }
+    func deleteSessions(ofUser userID: String) async throws -> Int {
+        try check()
+        return await base.deleteSessions(ofUser: userID)
+    }
+    func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics {
+        try check()
+        return await base.statistics(idleCutoff: idleCutoff, createdCutoff: createdCutoff)
+    }
     func checkHealth() async throws { try check() }
 }
 

@@ -82,6 +82,29 @@ struct SchemaMigrationTests {
         try await reopened.close()
     }
 
+    @Test("a first-release row with no user key is still found by its user: the key comes from its sealed profile")
+    func sqliteUserKeyBackfill() async throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("release-1.sqlite").path
+        let store = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
+        try await store.close()
+        let row = try Self.firstReleaseRow()
+        let old = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await old.query(
+            "INSERT INTO gatehouse_sessions (key, sealed_token, sealed_profile, created_at, last_seen_at, validated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                .blob(ByteBuffer(data: row.id.storageKey.digest)), .blob(ByteBuffer(data: row.token)), .blob(ByteBuffer(data: row.profile)),
+                .float(row.time), .float(row.time), .float(row.time),
+            ]
+        )
+        try await old.close()
+        let reopened = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
+        #expect(try await reopened.deleteSessions(ofUser: "u-old") == 1)
+        #expect(try await reopened.session(for: row.id.storageKey) == nil)
+        try await reopened.close()
+    }
+
     @Test("a SQLite file from a newer release is refused with a clear error, not misread")
     func sqliteFromTheFuture() async throws {
         let directory = try TestFixtures.temporaryDirectory()

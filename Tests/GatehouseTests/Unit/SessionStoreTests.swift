@@ -126,6 +126,36 @@ struct SessionStoreTests {
         }
     }
 
+    @Test("a user's sessions are found by the user's key and removed together; statistics count rows, live sessions and users", arguments: Kind.available)
+    func userSessions(_ kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let base = Date(timeIntervalSince1970: 1_800_000_000)
+            let other = UserProfile(id: "u2", email: nil, name: nil, attributes: ["Uid": .string("u2")])
+            var sessions: [Session] = []
+            for index in 0..<3 {
+                let (_, session) = makeSession(at: base.addingTimeInterval(TimeInterval(index)))
+                sessions.append(session)
+            }
+            let id = SessionID.generate()
+            let theirs = Session(
+                key: id.storageKey,
+                credentials: Credentials(accessToken: AccessToken("t2")),
+                profile: other,
+                createdAt: base,
+                lastSeenAt: base,
+                validatedAt: base
+            )
+            for session in sessions + [theirs] { try await store.insert(session) }
+            let stats = try await store.statistics(idleCutoff: base.addingTimeInterval(-1), createdCutoff: base.addingTimeInterval(-1))
+            #expect(stats == SessionStatistics(stored: 4, live: 4, liveUsers: 2))
+            #expect(try await store.deleteSessions(ofUser: "u1") == 3)
+            #expect(try await store.deleteSessions(ofUser: "u1") == 0)
+            for session in sessions { #expect(try await store.session(for: session.key) == nil) }
+            #expect(try await store.session(for: theirs.key) != nil, "another user's session stays")
+            #expect(try await store.statistics(idleCutoff: base.addingTimeInterval(-1), createdCutoff: base.addingTimeInterval(-1)).liveUsers == 1)
+        }
+    }
+
     @Test("through SessionManager: idle and absolute expiry delete the session; a new login rotates the id", arguments: Kind.available)
     func managedLifecycle(_ kind: Kind) async throws {
         try await withStore(kind) { store, _ in
