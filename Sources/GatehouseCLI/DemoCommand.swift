@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Gatehouse
 import Hummingbird
@@ -37,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "gatehouse.demo")
+        let (logger, _) = logging.makeLogger(label: "gatehouse.demo")
         let users: [[String: JSONValue]]
         do {
             users = try FixtureUsers.load(fromFile: fixtures)
@@ -49,13 +50,14 @@ struct DemoCommand: AsyncParsableCommand {
         let host = "127.0.0.1"
         let idpURL = "http://\(host):\(idpPort)"
         let gatewayURL = "http://\(host):\(port)"
-        let configuration = GatehouseConfiguration(
-            publicURL: gatewayURL,
-            listen: .init(host: host, port: port),
-            provider: providerSettings(idpURL: idpURL),
-            sessions: .init(store: .memory, secureCookies: false),
-            redirects: .init()
-        )
+        // The demo's settings, read like any other configuration: they are its flags.
+        let settings: [String: ConfigContent] = [
+            "publicURL": .string(gatewayURL), "listen.host": .string(host), "listen.port": .int(port), "sessions.store": .string("memory"),
+            "sessions.secureCookies": .bool(false),
+        ].merging(providerSettings(idpURL: idpURL)) { $1 }
+        let configuration = try await ConfigurationLoader.load(
+            ConfigurationSources(flags: settings.mapValues { .init("gatehouse demo", $0) }, environment: [:])
+        ).configuration
         let people = await directory.users
         let openID = await MockOpenIDProvider(directory: directory)
         await openID.setIssuer(idpURL)
@@ -70,20 +72,18 @@ struct DemoCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    private func providerSettings(idpURL: String) -> GatehouseConfiguration.Provider {
+    private func providerSettings(idpURL: String) -> [String: ConfigContent] {
         switch provider {
         case .loginradius:
-            .init(kind: .loginRadius, appName: "demo", apiKey: "demo-api-key", hostedPageURL: idpURL + "/auth.aspx", apiURL: idpURL, timeoutSeconds: 5)
+            [
+                "provider.type": .string("loginradius"), "provider.appName": .string("demo"), "provider.apiKey": .string("demo-api-key"),
+                "provider.hostedPageURL": .string(idpURL + "/auth.aspx"), "provider.apiURL": .string(idpURL),
+            ]
         case .oidc:
-            .init(
-                kind: .openIDConnect,
-                timeoutSeconds: 5,
-                openIDConnect: .init(
-                    issuer: idpURL,
-                    clientID: MockOpenIDProvider.Client.demo.id,
-                    clientSecret: MockOpenIDProvider.Client.demo.secret
-                )
-            )
+            [
+                "provider.type": .string("oidc"), "provider.issuer": .string(idpURL), "provider.clientID": .string(MockOpenIDProvider.Client.demo.id),
+                "provider.clientSecret": .string(MockOpenIDProvider.Client.demo.secret ?? ""),
+            ]
         }
     }
 

@@ -39,7 +39,7 @@ struct MockIdPCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "gatehouse.mock-idp")
+        let (logger, _) = logging.makeLogger(label: "gatehouse.mock-idp")
         let users: [[String: JSONValue]]
         do {
             users = try FixtureUsers.load(fromFile: fixtures)

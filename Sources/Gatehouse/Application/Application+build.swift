@@ -8,18 +8,22 @@ import ServiceLifecycle
 /// which routes read a session and which are gated. Routes log through the request's logger, so
 /// every line carries the request id.
 ///
-/// - Parameter metrics: where requests, logins and provider calls are counted; by default, a new
-///   registry when the configuration enables metrics. `/metrics` is served here unless the
-///   configuration gives it a listener of its own.
+/// - Parameters:
+///   - metrics: where requests, logins and provider calls are counted; by default, a new registry
+///     when the configuration enables metrics. `/metrics` is served here unless the configuration
+///     gives it a listener of its own.
+///   - live: the settings a reload may change; by default fixed at `configuration`'s.
 public func buildRouter(
     configuration: GatehouseConfiguration,
     components: GatewayComponents,
     metrics: GatewayMetrics? = nil,
+    live: LiveSettings? = nil,
     now: @escaping @Sendable () -> Date = Date.init
 ) -> Router<GatewayRequestContext> {
     let metrics = metrics ?? .forConfiguration(configuration.metrics)
+    let live = live ?? LiveSettings(configuration: configuration)
     let provider = InstrumentedProvider(base: components.provider, metrics: metrics)
-    let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
+    let sessions = SessionManager(store: components.store, rules: live.sessionRules, now: now)
     let attempts = LoginAttempts(keys: components.keys, spent: components.spentLoginStates, now: now)
     let cookies = SessionCookies(
         cookieName: configuration.sessions.cookieName,
@@ -43,7 +47,7 @@ public func buildRouter(
         attempts: attempts,
         cookies: cookies,
         publicURL: configuration.publicURL,
-        afterLogin: configuration.redirects.afterLogin,
+        redirects: live.redirects,
         metrics: metrics
     ).addRoutes(to: router)
     HealthController(store: components.store).addRoutes(to: router)
@@ -60,8 +64,8 @@ public func buildRouter(
     LogoutController(
         authenticator: authenticator,
         provider: provider,
-        afterLogout: configuration.redirects.afterLogout,
-        postLogoutURL: configuration.publicURL + configuration.redirects.afterLogout.path
+        redirects: live.redirects,
+        publicURL: configuration.publicURL
     ).addRoutes(to: reading)
 
     // Gated: the session is confirmed with the provider when due.
@@ -75,6 +79,7 @@ public func buildRouter(
 ///
 /// - Parameters:
 ///   - components: the provider and store to use; by default, those the configuration names.
+///   - live: the settings a reload may change (``ConfigurationReloader``); by default fixed.
 ///   - now: the sessions' clock (tests move it by hand).
 ///   - onServerRunning: called with the listening channel once the server accepts connections.
 ///   - onMetricsServerRunning: the same for the metrics listener, when the configuration has one.
@@ -82,6 +87,7 @@ public func buildApplication(
     configuration: GatehouseConfiguration,
     components: GatewayComponents? = nil,
     mockUsers: [[String: JSONValue]] = [],
+    live: LiveSettings? = nil,
     now: @escaping @Sendable () -> Date = Date.init,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
@@ -89,11 +95,10 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
     let metrics = GatewayMetrics.forConfiguration(configuration.metrics)
-    let router = buildRouter(configuration: configuration, components: components, metrics: metrics, now: now)
-    let sweeper = SessionSweeper(
-        sessions: SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now),
-        logger: logger
-    )
+    let live = live ?? LiveSettings(configuration: configuration)
+    let router = buildRouter(configuration: configuration, components: components, metrics: metrics, live: live, now: now)
+    let sessions = SessionManager(store: components.store, rules: live.sessionRules, now: now)
+    let sweeper = SessionSweeper(sessions: sessions, logger: logger)
     var app = Application(
         router: router,
         server: configuration.listen.limits.server,
@@ -104,7 +109,6 @@ public func buildApplication(
     app.addServices(components.services)
     app.addServices(sweeper)
     if configuration.metrics.enabled, let listen = configuration.metrics.listen {
-        let sessions = SessionManager(store: components.store, configuration: configuration.sessions.lifetime, now: now)
         app.addServices(buildMetricsApplication(metrics: metrics, sessions: sessions, listen: listen, logger: logger, onServerRunning: onMetricsServerRunning))
     }
     for preparation in components.preparations {

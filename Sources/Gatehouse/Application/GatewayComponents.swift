@@ -52,7 +52,7 @@ public struct GatewayComponents: Sendable {
             keys = try configuration.sessions.encryptionKey.map(SessionKeys.init(keyBytes:)) ?? .ephemeral()
             store = MemorySessionStore()
         case .sqlite:
-            keys = try SessionKeys(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFile))
+            keys = try SessionKeys(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFilePath))
             let sqlite = try await SQLiteSessionStore.open(path: configuration.sessions.sqlitePath, keys: keys, logger: logger)
             services.append(sqlite)
             store = sqlite
@@ -86,7 +86,7 @@ public struct GatewayComponents: Sendable {
         var mockDirectory: MockDirectory?
         /// The transport of a provider over HTTP, its client shut down with the other services.
         func transport() -> ProviderTransport {
-            let timeout = Duration.milliseconds(Int64(settings.timeoutSeconds * 1000))
+            let timeout = settings.timeout
             let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             services.append(HTTPClientService(client: client))
             return ProviderTransport(client: client, configuration: .init(timeout: timeout))

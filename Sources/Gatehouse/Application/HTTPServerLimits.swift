@@ -38,6 +38,6 @@ public struct HTTPServerLimits: Sendable, Equatable {
 extension GatehouseConfiguration.Listen {
     /// The HTTP limits for this listener: the defaults, with the configured idle timeout.
     public var limits: HTTPServerLimits {
-        HTTPServerLimits(idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)))
+        HTTPServerLimits(idleTimeout: idleTimeout)
     }
 }

@@ -14,7 +14,8 @@ struct LoginController<Context: RequestContext>: Sendable {
     let attempts: LoginAttempts
     let cookies: SessionCookies
     let publicURL: String
-    let afterLogin: RedirectTarget
+    /// Where a login without `next` lands (`redirects.afterLogin`, reloadable).
+    let redirects: Reloadable<GatehouseConfiguration.Redirects>
     let metrics: GatewayMetrics
 
     func addRoutes(to router: Router<Context>) {
@@ -134,7 +135,7 @@ struct LoginController<Context: RequestContext>: Sendable {
             }
             let (id, _) = try await sessions.start(signIn)
             logger.info("Signed in", metadata: ["user.id": "\(signIn.profile.id)"])
-            return .success((id, RedirectTarget.resolve(attempt.next, fallback: afterLogin)))
+            return .success((id, RedirectTarget.resolve(attempt.next, fallback: redirects.value.afterLogin)))
         } catch {
             logger.error("The session store failed while starting a session", metadata: ["error.type": "\(type(of: error))"])
             return .failure(.storeUnavailable)

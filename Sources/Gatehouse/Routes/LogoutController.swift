@@ -9,9 +9,9 @@ import Logging
 struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
     let authenticator: SessionAuthenticator
     let provider: any IdentityProvider
-    let afterLogout: RedirectTarget
-    /// `{publicURL}{afterLogout}`: where the provider's logout page sends the browser back to.
-    let postLogoutURL: String
+    /// Where a browser goes after logout (`redirects.afterLogout`, reloadable).
+    let redirects: Reloadable<GatehouseConfiguration.Redirects>
+    let publicURL: String
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("logout") { request, context in await logout(request, context: context) }
@@ -31,7 +31,9 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
             logger.error("The session store failed to delete a session", metadata: ["error.type": "\(type(of: error))"])
             localError = .storeUnavailable
         }
-        let end = await provider.endSession(session.credentials, postLogoutURL: postLogoutURL)
+        let afterLogout = redirects.value.afterLogout
+        // `{publicURL}{afterLogout}`: where the provider's logout page sends the browser back to.
+        let end = await provider.endSession(session.credentials, postLogoutURL: publicURL + afterLogout.path)
         if case .failed(let error) = end.revocation {
             ProviderFailureLog.record(error, during: "logout", logger: logger)
         }

@@ -27,13 +27,21 @@ public struct SessionManager: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    /// The rules in force; a reload of the configuration may change them while sessions live.
+    public let rules: Reloadable<Configuration>
     public let store: any SessionStore
     private let now: @Sendable () -> Date
 
+    /// The rules now.
+    public var configuration: Configuration { rules.value }
+
     public init(store: any SessionStore, configuration: Configuration, now: @escaping @Sendable () -> Date = Date.init) {
+        self.init(store: store, rules: Reloadable(configuration), now: now)
+    }
+
+    public init(store: any SessionStore, rules: Reloadable<Configuration>, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
-        self.configuration = configuration
+        self.rules = rules
         self.now = now
     }
 

@@ -16,17 +16,32 @@ import Synchronization
 /// process-wide lock: lines are never split or interleaved, even through a pipe, and none waits
 /// in a buffer.
 public struct LineLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
+    /// The least severe level logged, shared by every handler made with the same ``level``, so a
+    /// reload of the configuration changes it for every logger at once.
+    public var logLevel: Logger.Level {
+        get { level.value }
+        nonmutating set { level.set(newValue) }
+    }
+
     public var metadataProvider: Logger.MetadataProvider?
     public var metadata: Logger.Metadata = [:]
 
     private let label: String
     private let fileDescriptor: Int32
+    private let level: Reloadable<Logger.Level>
 
-    /// - Parameter fileDescriptor: where lines go; standard error (2) by default. Never closed here.
-    public init(label: String, fileDescriptor: Int32 = 2, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
+    /// - Parameters:
+    ///   - fileDescriptor: where lines go; standard error (2) by default. Never closed here.
+    ///   - level: the level this handler shares with others; by default one of its own, at `info`.
+    public init(
+        label: String,
+        fileDescriptor: Int32 = 2,
+        level: Reloadable<Logger.Level> = .init(.info),
+        metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+    ) {
         self.label = label
         self.fileDescriptor = fileDescriptor
+        self.level = level
         self.metadataProvider = metadataProvider
     }
 

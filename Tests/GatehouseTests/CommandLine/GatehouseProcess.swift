@@ -84,11 +84,15 @@ final class GatehouseProcess: @unchecked Sendable {
         return try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
                 let regex = try Regex(pattern)
-                for await _ in lines {
+                func found() -> String? {
                     let text = output.text.withLock { $0 }
-                    if let match = try? regex.firstMatch(in: text) {
-                        return match.output.count > 1 ? match.output[1].substring.map(String.init) ?? "" : ""
-                    }
+                    guard let match = try? regex.firstMatch(in: text) else { return nil }
+                    return match.output.count > 1 ? match.output[1].substring.map(String.init) ?? "" : ""
+                }
+                // What arrived before this wait may match already; then each new piece of output.
+                if let match = found() { return match }
+                for await _ in lines {
+                    if let match = found() { return match }
                 }
                 return nil
             }

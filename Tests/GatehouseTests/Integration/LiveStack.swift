@@ -45,7 +45,7 @@ struct LiveStack {
                 hostedPageURL: idpURL + "/auth.aspx",
                 timeoutSeconds: timeoutSeconds
             )
-            configuration.listen.idleTimeoutSeconds = idleTimeoutSeconds
+            configuration.listen.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
             let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(

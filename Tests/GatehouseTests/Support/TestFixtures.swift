@@ -38,7 +38,13 @@ enum TestFixtures {
         GatehouseConfiguration(
             publicURL: "http://gatehouse.test",
             listen: .init(host: "127.0.0.1", port: 0),
-            provider: .init(kind: kind, apiKey: "test-api-key", hostedPageURL: hostedPageURL, apiURL: apiURL, timeoutSeconds: timeoutSeconds),
+            provider: .init(
+                kind: kind,
+                apiKey: "test-api-key",
+                hostedPageURL: hostedPageURL,
+                apiURL: apiURL,
+                timeout: .milliseconds(Int64(timeoutSeconds * 1000))
+            ),
             sessions: .init(
                 store: store,
                 sqlitePath: sqlitePath,
