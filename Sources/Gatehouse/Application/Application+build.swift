@@ -32,7 +32,15 @@ public func buildRouter(
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
         attemptMaxAge: Int(attempts.lifetime)
     )
-    let authenticator = SessionAuthenticator(sessions: sessions, provider: provider, cookies: cookies, metrics: metrics)
+    let signOut = ProviderSignOut(provider: provider, publicURL: configuration.publicURL, redirects: live.redirects)
+    let authenticator = SessionAuthenticator(
+        sessions: sessions,
+        provider: provider,
+        cookies: cookies,
+        metrics: metrics,
+        access: live.access,
+        signOut: signOut
+    )
 
     let router = Router(context: GatewayRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware())
@@ -48,7 +56,9 @@ public func buildRouter(
         cookies: cookies,
         publicURL: configuration.publicURL,
         redirects: live.redirects,
-        metrics: metrics
+        metrics: metrics,
+        access: live.access,
+        signOut: signOut
     ).addRoutes(to: router)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {
@@ -61,16 +71,13 @@ public func buildRouter(
     // Read the session as it is: greeting and logging out need no fresh confirmation.
     let reading = router.group().add(middleware: SessionMiddleware(authenticator: authenticator, revalidate: false))
     HomeController().addRoutes(to: reading)
-    LogoutController(
-        authenticator: authenticator,
-        provider: provider,
-        redirects: live.redirects,
-        publicURL: configuration.publicURL
-    ).addRoutes(to: reading)
+    LogoutController(authenticator: authenticator, signOut: signOut).addRoutes(to: reading)
 
-    // Gated: the session is confirmed with the provider when due.
+    // Forward auth reads the session itself, and only when the forwarded path is not public.
+    ForwardAuthController(authenticator: authenticator, access: live.access).addRoutes(to: router)
+
+    // Gated: the session is confirmed with the provider when due, and its user checked against the access rules.
     let gated = router.group().add(middleware: SessionMiddleware(authenticator: authenticator, revalidate: true))
-    ForwardAuthController().addRoutes(to: gated)
     DashboardController(bodies: DashboardBodyCache()).addRoutes(to: gated.group().add(middleware: RequireSessionMiddleware()))
     return router
 }

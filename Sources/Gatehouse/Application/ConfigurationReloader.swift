@@ -94,8 +94,8 @@ public final class ConfigurationReloader: Service, Sendable {
             logger.info("Configuration reloaded: nothing changed", metadata: ["reason": "\(reason)"])
             return .unchanged
         }
-        let applied = changed.filter(LiveSettings.reloadableKeys.contains)
-        let needRestart = changed.filter { !LiveSettings.reloadableKeys.contains($0) }
+        let applied = changed.filter(LiveSettings.isReloadable)
+        let needRestart = changed.filter { !LiveSettings.isReloadable($0) }
         live.apply(loaded.configuration)
         running.withLock { running in
             for key in applied { running[key] = values[key] }

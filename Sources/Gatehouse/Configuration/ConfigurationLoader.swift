@@ -26,11 +26,12 @@ public enum ConfigurationLoader {
         return LoadedConfiguration(configuration: configuration, warnings: log.warnings + unknown, settings: log.settings)
     }
 
-    /// Every key a configuration is read with, whatever its values: all sections are read whole.
+    /// Every key a configuration is read with, whatever its values: all sections are read whole,
+    /// and a list's keys once, with `N` for the index (`access.routes.N.pathPrefix`).
     public static func keys(environment: [String: String] = [:]) async -> [String] {
         let sources = ConfigurationSources(environment: environment)
         guard let opened = try? await sources.open() else { return [] }
-        let log = SettingsReader.Log(opened: opened, sources: sources)
+        let log = SettingsReader.Log(opened: opened, sources: sources, readsTemplates: true)
         _ = GatehouseConfiguration(reader: SettingsReader(snapshot: ConfigReader(providers: opened.providers, accessReporter: log).snapshot(), log: log))
         var seen: Set<String> = []
         return log.settings.map(\.key).filter { seen.insert($0).inserted }

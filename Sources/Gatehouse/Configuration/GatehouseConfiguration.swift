@@ -14,6 +14,7 @@ public struct GatehouseConfiguration: Sendable {
     /// The least severe level logged; `--log-level` overrides it.
     public var logLevel = Logger.Level.info
     public var metrics = Metrics()
+    public var access = Access()
 
     /// Where a server listens, and how long a connection may sit without completing a request:
     /// idle keep-alive connections and clients that dribble their headers are closed after it.
@@ -42,7 +43,7 @@ extension GatehouseConfiguration {
     /// ## Configuration keys
     /// - `publicURL` (URL, default `http://{listen.host}:{listen.port}`): scheme, host and port only.
     /// - `logLevel` (default `info`): `trace` … `critical`.
-    /// - the sections `listen`, `provider`, `sessions`, `redirects` and `metrics`, which list their own.
+    /// - the sections `listen`, `provider`, `sessions`, `redirects`, `metrics` and `access`, which list their own.
     public init(reader: SettingsReader) {
         listen = Listen(reader: reader.scoped(to: "listen"))
         let host = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
@@ -53,6 +54,7 @@ extension GatehouseConfiguration {
         redirects = Redirects(reader: reader.scoped(to: "redirects"))
         logLevel = reader.choice("logLevel", default: Logger.Level.info) ?? .info
         metrics = Metrics(reader: reader.scoped(to: "metrics"), gatewayListen: listen)
+        access = Access(reader: reader.scoped(to: "access"))
     }
 }
 

@@ -5,9 +5,10 @@ import HummingbirdAuth
 /// Puts the request's live session on the context, for the route groups that read one.
 ///
 /// With `revalidate`, a session whose last confirmation is too old is confirmed with the provider
-/// first (``SessionAuthenticator``); a failure to do so is thrown as a ``GatewayError``. A session
-/// cookie that leads to no session is expired in the response.
-struct SessionMiddleware<Context: AuthRequestContext<Session>>: AuthenticatorMiddleware {
+/// first (``SessionAuthenticator``), and checked against the access rules; a failure to do so is
+/// thrown as a ``GatewayError``, a refused session is noted on the context. A session cookie that
+/// leads to no session is expired in the response.
+struct SessionMiddleware<Context: GatewayContext>: AuthenticatorMiddleware {
     typealias Identity = Session
 
     let authenticator: SessionAuthenticator
@@ -23,11 +24,14 @@ struct SessionMiddleware<Context: AuthRequestContext<Session>>: AuthenticatorMid
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let outcome = try await authenticator.authenticate(request, logger: context.logger, revalidate: revalidate)
         var context = context
-        if case .signedIn(let session) = outcome {
-            context.identity = session
+        var staleCookie = false
+        switch outcome {
+        case .signedIn(let session): context.identity = session
+        case .signedOut(let stale): staleCookie = stale
+        case .refused(let refusal): (context.refusal, staleCookie) = (refusal, true)
         }
         var response = try await next(request, context)
-        if case .signedOut(staleCookie: true) = outcome, !response.setsCookie(named: authenticator.cookies.name) {
+        if staleCookie, !response.setsCookie(named: authenticator.cookies.name) {
             response.setCookie(authenticator.cookies.expiredSession())
         }
         return response
@@ -35,9 +39,11 @@ struct SessionMiddleware<Context: AuthRequestContext<Session>>: AuthenticatorMid
 }
 
 /// Answers a request that reached a gated route without a session: browsers are sent to the
-/// login page (to come back to where they were), other clients get 401 JSON.
-struct RequireSessionMiddleware<Context: AuthRequestContext<Session>>: RouterMiddleware {
+/// login page (to come back to where they were), other clients get 401 JSON. A user the access
+/// rules refused gets 403 `not_allowed`.
+struct RequireSessionMiddleware<Context: GatewayContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let refusal = context.refusal { return ErrorResponse.make(.notAllowed(refusal), for: request) }
         guard context.identity != nil else {
             let query = request.uri.query.map { "?" + $0 } ?? ""
             return Responses.signInRequired(request, next: request.uri.path + query)

@@ -86,6 +86,18 @@ public actor MockDirectory {
         return user
     }
 
+    /// Replaces a user's roles (`Roles`, what access rules read as groups), as an administrator
+    /// would at the provider; live tokens see the new profile. `false` for an unknown user.
+    @discardableResult
+    public func setRoles(_ roles: [String], forUserID id: String) -> Bool {
+        guard let index = profileIndex[id] else { return false }
+        var attributes = profiles[index].attributes
+        attributes["Roles"] = .array(roles.map(JSONValue.string))
+        guard let updated = UserProfile(loginRadiusProfile: attributes) else { return false }
+        profiles[index] = updated
+        return true
+    }
+
     // MARK: - Tokens
 
     /// Issues a fresh token for a user, as a successful hosted login does; `nil` for an unknown user.

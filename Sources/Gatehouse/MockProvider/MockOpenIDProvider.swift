@@ -341,6 +341,7 @@ public actor MockOpenIDProvider {
         var given_name: String?
         var family_name: String?
         var preferred_username: String?
+        var groups: [String]?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
@@ -361,7 +362,8 @@ public actor MockOpenIDProvider {
             name: claims.name,
             given_name: claims.givenName,
             family_name: claims.familyName,
-            preferred_username: claims.preferredUsername
+            preferred_username: claims.preferredUsername,
+            groups: claims.groups
         )
         switch idTokenFault {
         case .wrongIssuer: payload.iss = "https://impostor.example"
@@ -410,6 +412,8 @@ public actor MockOpenIDProvider {
         var givenName: String?
         var familyName: String?
         var preferredUsername: String?
+        /// The user's `Roles`, as the `groups` claim.
+        var groups: [String]?
 
         var json: [String: JSONValue] {
             var members: [String: JSONValue] = [:]
@@ -419,6 +423,7 @@ public actor MockOpenIDProvider {
             members["given_name"] = givenName.map(JSONValue.string)
             members["family_name"] = familyName.map(JSONValue.string)
             members["preferred_username"] = preferredUsername.map(JSONValue.string)
+            members["groups"] = groups.map { .array($0.map(JSONValue.string)) }
             return members
         }
     }
@@ -431,7 +436,8 @@ public actor MockOpenIDProvider {
             name: profile.name,
             givenName: attributes["FirstName"]?.stringValue,
             familyName: attributes["LastName"]?.stringValue,
-            preferredUsername: attributes["UserName"]?.stringValue
+            preferredUsername: attributes["UserName"]?.stringValue,
+            groups: attributes["Roles"]?.arrayValue?.compactMap(\.stringValue)
         )
     }
 

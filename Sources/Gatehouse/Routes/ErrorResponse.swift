@@ -8,12 +8,15 @@ enum ErrorResponse {
         var headers = error.headers
         headers[.cacheControl] = "no-store"
         if ClientPreference.wantsHTML(request.headers) {
+            let signOut = error.signOutURL.map {
+                "<p><a class=\"button\" href=\"\(HTMLPage.escape($0))\">Sign out at the identity provider</a> to use another account.</p>"
+            }
             let page = HTMLPage(
                 title: error.status.reasonPhrase,
                 body: """
                     <h1>\(HTMLPage.escape(error.status.reasonPhrase))</h1>
                     <p>\(HTMLPage.escape(error.message))</p>
-                    <p><a href="/login">Sign in</a></p>
+                    \(signOut ?? "")<p><a href="/login">Sign in\(error.code == "not_allowed" ? " with another account" : "")</a></p>
                     """
             )
             return page.response(status: error.status, headers: headers)

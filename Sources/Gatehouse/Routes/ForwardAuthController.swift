@@ -1,33 +1,142 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import HummingbirdCore
+import Logging
 
-/// `GET /auth`: the subrequest of nginx's `auth_request` (and Traefik's or Caddy's forward auth).
+/// `GET /auth`: the subrequest of nginx's `auth_request`, Caddy's `forward_auth` and Traefik's
+/// `forwardAuth` (contract §9).
 ///
-/// 200 with `X-Auth-Request-User` and `X-Auth-Request-Email` for a live session, 401 otherwise,
-/// always with an empty body: the proxy decides what the browser sees. The answer depends only on
-/// the session cookie; no forwarded header (`X-Original-URI`, `X-Forwarded-*`) is read, so none
-/// can be spoofed into a different answer.
-struct ForwardAuthController<Context: AuthRequestContext<Session>>: Sendable {
-    static var userHeader: HTTPField.Name { HTTPField.Name("X-Auth-Request-User")! }
-    static var emailHeader: HTTPField.Name { HTTPField.Name("X-Auth-Request-Email")! }
+/// The path checked is the one the proxy forwards (`X-Original-URI`, `X-Forwarded-Uri`), read
+/// only from a trusted proxy; otherwise `/`. When a request brings both, both must pass: a
+/// client's own copy of the header the proxy does not set can only make the answer stricter.
+/// A public path is 200 without identity headers and needs no session. Otherwise: 401 without a
+/// session, 403 when its user does not pass the path's rules or the location's (`allowed_groups`,
+/// `allowed_emails`, `allowed_email_domains` in the query), else 200 with `X-Auth-Request-*`.
+/// Always an empty body: the proxy decides what the browser sees.
+struct ForwardAuthController<Context: GatewayContext>: Sendable {
+    let authenticator: SessionAuthenticator
+    let access: Reloadable<AccessControl>
 
-    /// Adds `/auth` to a group whose ``SessionMiddleware`` revalidates.
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.get("auth") { _, context in check(context.identity) }
+    /// Added beside the gated groups rather than in one: it authenticates only when the path is not public.
+    func addRoutes(to router: Router<Context>) {
+        router.get("auth") { request, context in try await check(request, context: context) }
     }
 
-    func check(_ identity: Session?) -> Response {
-        guard let session = identity else {
-            return Response(status: .unauthorized, headers: [.cacheControl: "no-store"])
+    func check(_ request: Request, context: Context) async throws -> Response {
+        let control = access.value
+        let forwarded = ForwardedRequest(request.headers, trusted: control.trustedProxies.contains(context.remoteAddress))
+        var requirements = forwarded.paths.map { path in path.map(control.policy.requirement(forPath:)) }
+        if let location = Self.locationRule(request.uri.queryParameters, requireVerifiedEmail: control.policy.sessionRule.requireVerifiedEmail) {
+            requirements.append(.rules(location))
         }
-        var headers: HTTPFields = [.cacheControl: "no-store"]
-        for (name, value) in [(Self.userHeader, session.profile.id), (Self.emailHeader, session.profile.email)] {
-            // Only values a header can carry unchanged; a provider's odd profile never reaches the upstream mangled.
-            if let value, !value.isEmpty, value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) {
-                headers[name] = value
+        context.logger.debug(
+            "Forward auth",
+            metadata: ["forwarded.trusted": "\(forwarded.trusted)", "forwarded.method": "\(forwarded.method ?? "-")"]
+        )
+        if requirements.allSatisfy({ $0 == .public }) {
+            return Self.answer(.ok)
+        }
+        switch try await authenticator.authenticate(request, logger: context.logger) {
+        case .signedOut(let staleCookie):
+            var response = Self.answer(.unauthorized)
+            if staleCookie { response.setCookie(authenticator.cookies.expiredSession()) }
+            return response
+        case .refused:
+            var response = Self.answer(.forbidden)
+            response.setCookie(authenticator.cookies.expiredSession())
+            return response
+        case .signedIn(let session):
+            let identity = control.identity(of: session.profile)
+            for requirement in requirements {
+                switch requirement {
+                case nil:
+                    // A forwarded path that is not one (malformed encoding, control characters).
+                    return Self.answer(.forbidden)
+                case .rules(let rule)?:
+                    guard rule.evaluate(identity).isAllowed else { return Self.answer(.forbidden) }
+                case .public?, .authenticated?:
+                    continue
+                }
             }
+            guard let headers = Self.identityHeaders(identity, session: session, passAccessToken: control.passAccessToken) else {
+                context.logger.warning("Forward auth refused: the user id cannot be carried in a header", metadata: ["user.id": "\(session.profile.id)"])
+                return Self.answer(.forbidden)
+            }
+            return Self.answer(.ok, headers: headers)
         }
-        return Response(status: .ok, headers: headers)
+    }
+
+    /// The rule a location asks for in the query; `nil` when it asks for none.
+    static func locationRule(_ query: FlatDictionary<Substring, Substring>, requireVerifiedEmail: Bool) -> AccessRule? {
+        func list(_ name: String) -> [String] {
+            query.getAll(name).flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let rule = AccessRule(
+            allowEmails: list("allowed_emails"),
+            allowEmailDomains: list("allowed_email_domains"),
+            allowGroups: list("allowed_groups"),
+            requireVerifiedEmail: requireVerifiedEmail
+        )
+        return rule.admitsEveryone ? nil : rule
+    }
+
+    /// `X-Auth-Request-User`, `-Email`, `-Groups`, `-Preferred-Username`, and the access token
+    /// when asked; each only when a header can carry it unchanged (printable ASCII). `nil` when
+    /// the user id cannot be carried: no 200 goes out without it.
+    static func identityHeaders(_ identity: AccessIdentity, session: Session, passAccessToken: Bool) -> HTTPFields? {
+        guard isHeaderSafe(identity.userID) else { return nil }
+        var headers = HTTPFields()
+        headers[IdentityHeaders.user] = identity.userID
+        if let email = identity.email, isHeaderSafe(email) { headers[IdentityHeaders.email] = email }
+        let groups = identity.groups.filter { isHeaderSafe($0) && !$0.contains(",") }
+        if !groups.isEmpty { headers[IdentityHeaders.groups] = groups.joined(separator: ",") }
+        if let username = identity.preferredUsername, isHeaderSafe(username) { headers[IdentityHeaders.preferredUsername] = username }
+        let token = session.credentials.accessToken.value
+        if passAccessToken, isHeaderSafe(token) {
+            headers[IdentityHeaders.accessToken] = token
+            headers[.authorization] = "Bearer \(token)"
+        }
+        return headers
+    }
+
+    private static func isHeaderSafe(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.allSatisfy { (0x20...0x7E).contains($0) } && value.first != " " && value.last != " "
+    }
+
+    private static func answer(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers)
+    }
+}
+
+/// The headers `/auth` answers with, as proxies copy them to the app.
+enum IdentityHeaders {
+    static let user = HTTPField.Name("X-Auth-Request-User")!
+    static let email = HTTPField.Name("X-Auth-Request-Email")!
+    static let groups = HTTPField.Name("X-Auth-Request-Groups")!
+    static let preferredUsername = HTTPField.Name("X-Auth-Request-Preferred-Username")!
+    static let accessToken = HTTPField.Name("X-Auth-Request-Access-Token")!
+}
+
+/// What a proxy says about the request it asks `/auth` about, believed only from a trusted proxy.
+struct ForwardedRequest {
+    /// Each forwarded path, normalized (`nil`: one that is not a path); `["/"]` when none is
+    /// believed.
+    let paths: [String?]
+    let method: String?
+    let trusted: Bool
+
+    static let originalURI = HTTPField.Name("X-Original-URI")!
+    static let forwardedURI = HTTPField.Name("X-Forwarded-Uri")!
+    static let forwardedMethod = HTTPField.Name("X-Forwarded-Method")!
+
+    init(_ headers: HTTPFields, trusted: Bool) {
+        self.trusted = trusted
+        let given = trusted ? headers[values: Self.originalURI] + headers[values: Self.forwardedURI] : []
+        paths = given.isEmpty ? ["/"] : given.map(RequestPath.normalized)
+        method = trusted ? headers[Self.forwardedMethod] : nil
     }
 }

@@ -10,6 +10,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     public let message: String
     /// Extra response headers (e.g. `Retry-After`).
     public var headers: HTTPFields = [:]
+    /// A page at the provider that signs the browser out, offered on the HTML page.
+    public var signOutURL: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -34,6 +36,17 @@ public struct GatewayError: Error, Sendable, Equatable {
         code: "session_store_unavailable",
         message: "Sessions are unavailable right now. Try again shortly."
     )
+
+    /// A user who signed in at the provider but whom the access rules do not let in.
+    static func notAllowed(_ refusal: AccessRefusal) -> GatewayError {
+        var error = GatewayError(
+            .forbidden,
+            code: "not_allowed",
+            message: "You are signed in at the identity provider as \(refusal.account), but this account may not use this site."
+        )
+        error.signOutURL = refusal.signOutURL
+        return error
+    }
 
     /// The answer for a provider failure that is not the user's fault.
     static func provider(_ error: ProviderError) -> GatewayError {

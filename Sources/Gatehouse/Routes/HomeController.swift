@@ -2,7 +2,7 @@ import Hummingbird
 import HummingbirdAuth
 
 /// `/`: a plain page that says whether you are signed in, with the links to go on from there.
-/// Works without JavaScript; logout is a POST form. Added to a group whose ``SessionMiddleware``
+/// Works without JavaScript; logout (here, or in every browser) is a POST form. Added to a group whose ``SessionMiddleware``
 /// does not revalidate: the page only greets.
 struct HomeController<Context: AuthRequestContext<Session>>: Sendable {
     func addRoutes(to group: RouterGroup<Context>) {
@@ -20,6 +20,7 @@ struct HomeController<Context: AuthRequestContext<Session>>: Sendable {
                 <p>Signed in as <strong>\(HTMLPage.escape(name))</strong>\(session.profile.email.map { " <span class=\"muted\">(\(HTMLPage.escape($0)))</span>" } ?? "").</p>
                 <p><a href="/dashboard">Dashboard</a></p>
                 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form>
+                <form class="inline" method="post" action="/logout"><input type="hidden" name="everywhere" value="1"><button type="submit">Log out everywhere</button></form>
                 </div>
                 """
         case .none:

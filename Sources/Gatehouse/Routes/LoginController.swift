@@ -7,7 +7,8 @@ import Logging
 /// `return_url` carries it).
 ///
 /// What is the same for every provider happens here: the single-use state, bound to the browser
-/// by a sealed cookie per attempt, and the new session. The provider does the rest.
+/// by a sealed cookie per attempt, the access rules' say on who gets a session, and the new
+/// session. The provider does the rest.
 struct LoginController<Context: RequestContext>: Sendable {
     let provider: any IdentityProvider
     let sessions: SessionManager
@@ -17,6 +18,10 @@ struct LoginController<Context: RequestContext>: Sendable {
     /// Where a login without `next` lands (`redirects.afterLogin`, reloadable).
     let redirects: Reloadable<GatehouseConfiguration.Redirects>
     let metrics: GatewayMetrics
+    /// The session rules a user must pass to get a session at all (reloadable).
+    let access: Reloadable<AccessControl>
+    /// Ends what the provider issued to a user the rules turn away.
+    let signOut: ProviderSignOut
 
     func addRoutes(to router: Router<Context>) {
         router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
@@ -127,6 +132,14 @@ struct LoginController<Context: RequestContext>: Sendable {
         } catch {
             ProviderFailureLog.record(error, during: "login", logger: logger)
             return .failure(.provider(error))
+        }
+        let control = access.value
+        if let denial = control.sessionDenial(for: signIn.profile) {
+            // No session; what the provider issued is revoked, and the page offers its sign-out.
+            logger.info("Login refused by the access rules", metadata: ["user.id": "\(signIn.profile.id)", "reason": "\(denial.rawValue)"])
+            let end = await signOut.end(signIn.credentials, logger: logger)
+            let account = AccessRefusal.accountName(of: control.identity(of: signIn.profile), name: signIn.profile.name)
+            return .failure(.notAllowed(AccessRefusal(account: account, denial: denial, signOutURL: end.browserURL)))
         }
         do {
             // Never adopt a session the browser brought: end it, then issue a new id.

@@ -3,51 +3,72 @@ import HummingbirdAuth
 import Logging
 
 /// `GET` and `POST /logout`: ends the local session, then the session at the provider.
+/// `POST /logout` with `everywhere=1` (in the form or the query) ends every session of the user,
+/// in every browser.
 ///
 /// Added to a group whose ``SessionMiddleware`` does not revalidate: logging out needs no fresh
 /// confirmation, only a live session.
 struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
     let authenticator: SessionAuthenticator
-    let provider: any IdentityProvider
-    /// Where a browser goes after logout (`redirects.afterLogout`, reloadable).
-    let redirects: Reloadable<GatehouseConfiguration.Redirects>
-    let publicURL: String
+    let signOut: ProviderSignOut
 
     func addRoutes(to group: RouterGroup<Context>) {
-        group.get("logout") { request, context in await logout(request, context: context) }
-        group.post("logout") { request, context in await logout(request, context: context) }
+        group.get("logout") { request, context in await logout(request, everywhere: false, context: context) }
+        group.post("logout") { request, context in
+            var request = request
+            return await logout(request, everywhere: await Self.asksForEverywhere(&request, context: context), context: context)
+        }
     }
 
-    func logout(_ request: Request, context: Context) async -> Response {
+    func logout(_ request: Request, everywhere: Bool, context: Context) async -> Response {
         let logger = context.logger
         guard let session = context.identity else {
             return Responses.signInRequired(request, next: nil)
         }
         // End the local session first: it must end even if the provider call fails or hangs.
         var localError: GatewayError?
+        var ended = 1
         do {
             try await authenticator.end(session)
+            if everywhere {
+                ended += try await authenticator.sessions.endAll(ofUser: session.profile.id)
+            }
         } catch {
             logger.error("The session store failed to delete a session", metadata: ["error.type": "\(type(of: error))"])
             localError = .storeUnavailable
         }
-        let afterLogout = redirects.value.afterLogout
-        // `{publicURL}{afterLogout}`: where the provider's logout page sends the browser back to.
-        let end = await provider.endSession(session.credentials, postLogoutURL: publicURL + afterLogout.path)
-        if case .failed(let error) = end.revocation {
-            ProviderFailureLog.record(error, during: "logout", logger: logger)
-        }
-        logger.info("Signed out", metadata: ["user.id": "\(session.profile.id)", "provider.revoked": "\(end.revoked)"])
+        let end = await signOut.end(session.credentials, logger: logger)
+        logger.info(
+            "Signed out",
+            metadata: ["user.id": "\(session.profile.id)", "provider.revoked": "\(end.revoked)", "sessions.ended": "\(ended)"]
+        )
 
         var response: Response
         if let localError {
             response = ErrorResponse.make(localError, for: request)
         } else if ClientPreference.wantsHTML(request.headers) {
-            response = Responses.seeOther(end.browserURL ?? afterLogout.locationHeaderValue)
+            response = Responses.seeOther(end.browserURL ?? signOut.redirects.value.afterLogout.locationHeaderValue)
         } else {
-            response = JSONResponse.make(headers: [.cacheControl: "no-store"], ["loggedOut": .bool(true), "providerRevoked": .bool(end.revoked)])
+            var body: [String: JSONValue] = ["loggedOut": .bool(true), "providerRevoked": .bool(end.revoked)]
+            if everywhere { body["sessionsEnded"] = .integer(Int64(ended)) }
+            response = JSONResponse.make(headers: [.cacheControl: "no-store"], body)
         }
         response.setCookie(authenticator.cookies.expiredSession())
         return response
+    }
+
+    /// Whether the request says `everywhere=1` (or `true`), in the query or an urlencoded form.
+    private static func asksForEverywhere(_ request: inout Request, context: Context) async -> Bool {
+        func yes(_ value: Substring?) -> Bool { value == "1" || value == "true" || value == "on" }
+        if yes(request.uri.queryParameters["everywhere"]) { return true }
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
+            let body = try? await request.collectBody(upTo: 4096)
+        else { return false }
+        let form = try? URLEncodedFormDecoder().decode(LogoutForm.self, from: String(buffer: body))
+        return yes(form?.everywhere.map { Substring($0) })
+    }
+
+    private struct LogoutForm: Decodable {
+        var everywhere: String?
     }
 }

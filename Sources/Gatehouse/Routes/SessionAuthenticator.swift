@@ -8,18 +8,26 @@ import Logging
 /// also means one refresh, so a rotating refresh token is used once. A provider that now refuses
 /// the session ends it there and then; a provider that is down or misbehaving fails the request
 /// (fail closed) but leaves the session for the next try.
+///
+/// A revalidating read also checks the session's user against the access rules in force (they
+/// may have changed, and so may the user's groups); a user who no longer passes is refused: the
+/// session ends here and at the provider.
 struct SessionAuthenticator: Sendable {
     /// Who, if anyone, a request is signed in as.
     enum Outcome: Sendable {
         case signedIn(Session)
         /// No live session; `staleCookie` when the request carried a session cookie that should be cleared.
         case signedOut(staleCookie: Bool)
+        /// The session's user no longer passes the access rules; the session has been ended.
+        case refused(AccessRefusal)
     }
 
     let sessions: SessionManager
     let provider: any IdentityProvider
     let cookies: SessionCookies
     let metrics: GatewayMetrics
+    let access: Reloadable<AccessControl>
+    let signOut: ProviderSignOut
     let flights = RevalidationFlights()
 
     /// - Parameter logger: the request's logger (it carries the request id).
@@ -37,14 +45,32 @@ struct SessionAuthenticator: Sendable {
         guard revalidate else { return .signedIn(session) }
         guard sessions.needsRevalidation(session) else {
             metrics.recordValidation(.fresh)
-            return .signedIn(session)
+            return await admitted(.signedIn(session), logger: logger)
         }
         // revalidateAfterSeconds 0 asks for a provider call on every request: nothing is shared.
-        guard sessions.configuration.revalidateAfter > 0 else { return try await revalidated(session, logger: logger) }
+        guard sessions.configuration.revalidateAfter > 0 else {
+            return await admitted(try await revalidated(session, logger: logger), logger: logger)
+        }
         let metrics = self.metrics
         return try await flights.outcome(for: session, joined: { metrics.recordValidation(.shared) }) { () async throws(GatewayError) in
-            try await revalidated(session, logger: logger)
+            await admitted(try await revalidated(session, logger: logger), logger: logger)
         }
+    }
+
+    /// `outcome`, unless its session's user does not pass the session rules: then the session
+    /// ends, here and at the provider.
+    private func admitted(_ outcome: Outcome, logger: Logger) async -> Outcome {
+        let control = access.value
+        guard case .signedIn(let session) = outcome, let denial = control.sessionDenial(for: session.profile) else { return outcome }
+        logger.info(
+            "A session's user no longer passes the access rules; the session is ended",
+            metadata: ["user.id": "\(session.profile.id)", "reason": "\(denial.rawValue)"]
+        )
+        await flights.forget(session.key)
+        try? await sessions.end(session.key)
+        let end = await signOut.end(session.credentials, logger: logger)
+        let account = AccessRefusal.accountName(of: control.identity(of: session.profile), name: session.profile.name)
+        return .refused(AccessRefusal(account: account, denial: denial, signOutURL: end.browserURL))
     }
 
     /// Ends `session` in the store and forgets its revalidations.

@@ -103,6 +103,20 @@ public struct SessionManager: Sendable {
         try await store.delete(key)
     }
 
+    /// Ends every session of the user with this id, in every browser; returns how many ended.
+    public func endAll(ofUser userID: String) async throws -> Int {
+        try await store.deleteSessions(ofUser: userID)
+    }
+
+    /// What the store holds, live counted as ``liveCount()`` counts.
+    public func statistics() async throws -> SessionStatistics {
+        let date = now()
+        return try await store.statistics(
+            idleCutoff: date.addingTimeInterval(-configuration.idleTimeout),
+            createdCutoff: date.addingTimeInterval(-configuration.absoluteTimeout)
+        )
+    }
+
     /// Removes every expired session from the store; returns how many went.
     @discardableResult
     public func sweep() async throws -> Int {

@@ -16,8 +16,11 @@ extension SettingsReader {
         let opened: ConfigurationSources.Opened
         let sources: ConfigurationSources
 
-        init(opened: ConfigurationSources.Opened, sources: ConfigurationSources) {
-            (self.opened, self.sources) = (opened, sources)
+        /// Lists read one template item (`routes.N.pathPrefix`) instead of their items, to name every key.
+        let readsTemplates: Bool
+
+        init(opened: ConfigurationSources.Opened, sources: ConfigurationSources, readsTemplates: Bool = false) {
+            (self.opened, self.sources, self.readsTemplates) = (opened, sources, readsTemplates)
         }
 
         var settings: [ConfigurationSetting] { state.withLock { $0.settings } }

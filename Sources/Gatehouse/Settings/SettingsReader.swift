@@ -108,6 +108,28 @@ public struct SettingsReader: Sendable {
         return trimmed
     }
 
+    /// A list of sections (`routes` in the file is an array of objects; in the environment,
+    /// `GATEHOUSE_ACCESS_ROUTES_0_PATH_PREFIX` and so on), each read by `item` from a reader scoped
+    /// to its index. An item is there when it sets `presentKey`; the list ends at the first that does not.
+    public func list<Item>(_ name: String, presentKey: String, hint: String, _ item: (SettingsReader) -> Item?) -> [Item] {
+        let section = scoped(to: name)
+        if log.readsTemplates {
+            _ = item(section.scoped(to: "N"))
+            return []
+        }
+        if log.opened.fileKeys.contains(key(name)) {
+            problem(name, "must be a list of objects", hint: hint)
+            return []
+        }
+        var items: [Item] = []
+        for index in 0... {
+            let entry = section.scoped(to: String(index))
+            guard entry.isSet(presentKey) else { break }
+            if let read = item(entry) { items.append(read) }
+        }
+        return items
+    }
+
     /// Notes settings this configuration does not use as it stands (LoginRadius's keys with
     /// OpenID Connect, say): a file may hold them, and they are not read, so an `env:` reference
     /// in them need not resolve.

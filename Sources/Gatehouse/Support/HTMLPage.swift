@@ -39,7 +39,8 @@ struct HTMLPage: Sendable {
         body { font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #1d2430; }
         h1 { font-size: 1.5rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
         .card { border: 1px solid #d5dae1; border-radius: 8px; padding: 1rem 1.25rem; margin: 0.75rem 0; }
-        button, input[type=submit] { font: inherit; padding: 0.4rem 0.9rem; border-radius: 6px; border: 1px solid #2f5fd0; background: #2f5fd0; color: #fff; cursor: pointer; }
+        button, input[type=submit], a.button { font: inherit; padding: 0.4rem 0.9rem; border-radius: 6px; border: 1px solid #2f5fd0; background: #2f5fd0; color: #fff; cursor: pointer; }
+        a.button { display: inline-block; text-decoration: none; }
         input[type=text], input[type=email] { font: inherit; padding: 0.35rem 0.5rem; width: 100%; box-sizing: border-box; margin: 0.2rem 0 0.6rem; }
         .muted { color: #5b6575; font-size: 0.9rem; }
         form.inline { display: inline; }

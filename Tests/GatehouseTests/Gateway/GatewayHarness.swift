@@ -28,11 +28,16 @@ struct GatewayHarness {
         get async { await store.base.count }
     }
 
-    /// Runs `body` against the gateway, over the router (no sockets).
-    func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// Runs `body` against the gateway, over the router (no sockets) unless `setup` says `.live`
+    /// (a real connection, from loopback); `live` holds what a reload may change.
+    func run(
+        _ setup: TestingSetup = .router,
+        live: LiveSettings? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let components = GatewayComponents(provider: provider, store: store, spentLoginStates: spentStates, mockDirectory: directory)
-        let app = try await buildApplication(configuration: configuration, components: components, logger: logs.logger())
-        try await app.test(.router, body)
+        let app = try await buildApplication(configuration: configuration, components: components, live: live, logger: logs.logger())
+        try await app.test(setup, body)
     }
 }
 
@@ -53,9 +58,22 @@ struct Browser {
         return response
     }
 
+    /// `POST path`, with `form` as an urlencoded body when given.
     @discardableResult
-    mutating func post(_ path: String, accept: String? = nil) async throws -> TestResponse {
-        let response = try await client.execute(uri: path, method: .post, headers: jar.headers(accept: accept), body: nil)
+    mutating func post(_ path: String, accept: String? = nil, form: String? = nil) async throws -> TestResponse {
+        var headers = jar.headers(accept: accept)
+        if form != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        let response = try await client.execute(uri: path, method: .post, headers: headers, body: form.map { ByteBuffer(string: $0) })
+        jar.update(from: response.headers)
+        return response
+    }
+
+    /// `GET path` with the jar's cookies and `headers` besides.
+    @discardableResult
+    mutating func get(_ path: String, headers extra: HTTPFields) async throws -> TestResponse {
+        var headers = jar.headers(accept: nil)
+        headers.append(contentsOf: extra)
+        let response = try await client.execute(uri: path, method: .get, headers: headers, body: nil)
         jar.update(from: response.headers)
         return response
     }

@@ -14,6 +14,7 @@ enum TestFixtures {
 
     static let adaID = "f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
     static let graceID = "7c1e9a4f03b24d6e8a5f2b9c0d1e3f47"
+    static let alanID = "0b9d8c7e6f5a4b3c2d1e0f9a8b7c6d5e"
 
     /// The shared samples of the contract (`shared/samples`), when present beside the repository.
     static func sample(_ name: String) throws -> Data {

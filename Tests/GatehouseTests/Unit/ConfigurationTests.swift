@@ -181,6 +181,79 @@ struct ConfigurationTests {
         #expect(live.redirects.value.afterLogin.path == "/welcome")
     }
 
+    @Test("access rules read the same from JSON, YAML and the environment; routes are a list; problems name the entry")
+    func accessSection() async throws {
+        let json = """
+            {"provider": {"type": "mock"}, "access": {"allowEmailDomains": ["example.com"], "allowGroups": ["admins"],
+              "requireVerifiedEmail": false, "trustedProxies": ["10.0.0.0/8"], "passAccessToken": true, "groupsClaim": "realm_access.roles",
+              "routes": [{"pathPrefix": "/public/", "policy": "public"}, {"pathPrefix": "/admin/", "allowGroups": ["root"]}]}}
+            """
+        let yaml = """
+            provider:
+              type: mock
+            access:
+              allowEmailDomains: [example.com]
+              allowGroups:
+                - admins
+              requireVerifiedEmail: false
+              trustedProxies: ["10.0.0.0/8"]
+              passAccessToken: true
+              groupsClaim: realm_access.roles
+              routes:
+                - pathPrefix: /public/
+                  policy: public
+                - pathPrefix: /admin/
+                  allowGroups: [root]
+            """
+        let fromJSON = try await load(json).configuration.access
+        let fromYAML = try await load(yaml, name: "gatehouse.yaml").configuration.access
+        let fromEnvironment = try await ConfigurationLoader.load(
+            .init(environment: [
+                "GATEHOUSE_PROVIDER_TYPE": "mock", "GATEHOUSE_ACCESS_ALLOW_EMAIL_DOMAINS": "example.com", "GATEHOUSE_ACCESS_ALLOW_GROUPS": "admins",
+                "GATEHOUSE_ACCESS_REQUIRE_VERIFIED_EMAIL": "false", "GATEHOUSE_ACCESS_TRUSTED_PROXIES": "10.0.0.0/8",
+                "GATEHOUSE_ACCESS_PASS_ACCESS_TOKEN": "true", "GATEHOUSE_ACCESS_GROUPS_CLAIM": "realm_access.roles",
+                "GATEHOUSE_ACCESS_ROUTES_0_PATH_PREFIX": "/public/", "GATEHOUSE_ACCESS_ROUTES_0_POLICY": "public",
+                "GATEHOUSE_ACCESS_ROUTES_1_PATH_PREFIX": "/admin/", "GATEHOUSE_ACCESS_ROUTES_1_ALLOW_GROUPS": "root",
+            ])
+        ).configuration.access
+        let expected = AccessPolicy(
+            sessionRule: AccessRule(allowEmailDomains: ["example.com"], allowGroups: ["admins"], requireVerifiedEmail: false),
+            routes: [
+                .init(pathPrefix: "/public/", requirement: .public),
+                .init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["root"], requireVerifiedEmail: false))),
+            ]
+        )
+        for access in [fromJSON, fromYAML, fromEnvironment] {
+            #expect(access.policy == expected)
+            #expect(access.trustedProxies == (try TrustedProxies.parse(["10.0.0.0/8"]).get()))
+            #expect(access.passAccessToken)
+            #expect(access.claimNames(for: .openIDConnect).groups == "realm_access.roles")
+        }
+        #expect(ConfigurationSources.environmentVariable(for: "access.routes.0.pathPrefix") == "GATEHOUSE_ACCESS_ROUTES_0_PATH_PREFIX")
+
+        let defaults = try await load(#"{"provider": {"type": "mock"}}"#).configuration.access
+        #expect(defaults.policy == AccessPolicy())
+        #expect(defaults.trustedProxies == .loopback)
+        #expect(!defaults.passAccessToken)
+        #expect(defaults.claimNames(for: .mock) == .loginRadius && defaults.claimNames(for: .openIDConnect) == .openIDConnect)
+
+        let bad = await problems(
+            """
+            {"provider": {"type": "mock"}, "access": {"allowEmails": ["not-an-email"], "allowEmailDomains": ["@example.com"],
+              "trustedProxies": ["10.0.0.0/40"], "routes": [{"pathPrefix": "admin"}, {"pathPrefix": "/x/", "policy": "public", "allowGroups": ["a"]},
+              {"pathPrefix": "/y/", "policy": "open"}, {"pathPrefix": "/z/"}, {"pathPrefix": "/z/"}]}}
+            """
+        )
+        #expect(
+            bad.map(\.key).sorted() == [
+                "access.allowEmailDomains", "access.allowEmails", "access.routes", "access.routes.0.pathPrefix", "access.routes.1.policy",
+                "access.routes.2.policy", "access.trustedProxies",
+            ]
+        )
+        #expect(bad.allSatisfy { !$0.fix.isEmpty })
+        #expect(await problems(#"{"provider": {"type": "mock"}, "access": {"routes": ["/admin/"]}}"#).map(\.key) == ["access.routes"])
+    }
+
     @Test("the README's configuration table lists exactly the keys the configuration reads")
     func readmeTable() async throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)

@@ -1,0 +1,78 @@
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The addresses whose forwarded headers (`X-Original-URI`, `X-Forwarded-Uri`,
+/// `X-Forwarded-Method`) `/auth` believes: CIDR ranges such as `127.0.0.1/32` or `10.0.0.0/8`.
+public struct TrustedProxies: Sendable, Equatable {
+    /// One CIDR range: the network's address bytes (4 or 16) and how many leading bits count.
+    struct Range: Sendable, Equatable {
+        var network: [UInt8]
+        var prefixLength: Int
+
+        func contains(_ address: [UInt8]) -> Bool {
+            address.count == network.count && Self.masked(address, prefixLength: prefixLength) == network
+        }
+
+        /// `address` with every bit past the first `prefixLength` cleared.
+        static func masked(_ address: [UInt8], prefixLength: Int) -> [UInt8] {
+            address.enumerated().map { index, byte in
+                let bits = min(8, max(0, prefixLength - index * 8))
+                return bits == 0 ? 0 : byte & (~UInt8(0) << (8 - bits))
+            }
+        }
+    }
+
+    private let ranges: [Range]
+
+    /// Loopback only: a proxy on the same host.
+    public static let loopback = TrustedProxies(ranges: [
+        Range(network: [127, 0, 0, 0], prefixLength: 8), Range(network: Array(repeating: 0, count: 15) + [1], prefixLength: 128),
+    ])
+
+    private init(ranges: [Range]) {
+        self.ranges = ranges
+    }
+
+    /// The ranges `cidrs` name (`ADDRESS/BITS`, or an address alone for just it), or the first
+    /// entry that is not one.
+    public static func parse(_ cidrs: [String]) -> Result<TrustedProxies, InvalidRange> {
+        var ranges: [Range] = []
+        for entry in cidrs {
+            let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let bytes = Self.addressBytes(String(parts[0])) else { return .failure(InvalidRange(entry: entry)) }
+            let length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
+            guard let length, (0...(bytes.count * 8)).contains(length) else { return .failure(InvalidRange(entry: entry)) }
+            ranges.append(Range(network: Range.masked(bytes, prefixLength: length), prefixLength: length))
+        }
+        return .success(TrustedProxies(ranges: ranges))
+    }
+
+    /// Whether a connection from `address` comes from a trusted proxy. An IPv4 address written
+    /// as IPv6 (`::ffff:127.0.0.1`) counts as the IPv4 address.
+    public func contains(_ address: SocketAddress?) -> Bool {
+        guard let text = address?.ipAddress, var bytes = Self.addressBytes(text) else { return false }
+        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            bytes = Array(bytes[12...])
+        }
+        return ranges.contains { $0.contains(bytes) }
+    }
+
+    /// An entry of `trustedProxies` that is not a CIDR range.
+    public struct InvalidRange: Error, Equatable {
+        public let entry: String
+    }
+
+    /// The address's bytes (4 for IPv4, 16 for IPv6), as `inet_pton` reads them.
+    private static func addressBytes(_ text: String) -> [UInt8]? {
+        var v4 = [UInt8](repeating: 0, count: 4)
+        if inet_pton(AF_INET, text, &v4) == 1 { return v4 }
+        var v6 = [UInt8](repeating: 0, count: 16)
+        if inet_pton(AF_INET6, text, &v6) == 1 { return v6 }
+        return nil
+    }
+}

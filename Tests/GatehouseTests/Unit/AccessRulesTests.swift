@@ -1,0 +1,150 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Gatehouse
+
+@Suite("Access rules")
+struct AccessRulesTests {
+    static let ada = AccessIdentity(userID: "u1", email: "Ada@Example.com", emailVerified: true, groups: ["admins", "staff"], preferredUsername: "ada")
+    static let grace = AccessIdentity(userID: "u2", email: "grace@example.com", emailVerified: true, groups: ["staff"])
+    static let alan = AccessIdentity(userID: "u3", email: "alan@example.com", emailVerified: false)
+    static let partner = AccessIdentity(userID: "u4", email: "pat@sub.example.com", emailVerified: true, groups: ["admins"])
+    static let anonymous = AccessIdentity(userID: "u5", email: nil, emailVerified: false, groups: ["admins"])
+
+    @Test("no lists pass everyone; each list alone passes exactly its members")
+    func eachRuleKind() {
+        #expect(AccessRule().admitsEveryone)
+        for identity in [Self.ada, Self.grace, Self.alan, Self.anonymous] {
+            #expect(AccessRule().evaluate(identity) == .allowed)
+        }
+        let emails = AccessRule(allowEmails: ["ada@example.COM"])
+        #expect(emails.evaluate(Self.ada) == .allowed, "emails compare without regard to case")
+        #expect(emails.evaluate(Self.grace) == .denied(.emailNotAllowed))
+        #expect(emails.evaluate(Self.anonymous) == .denied(.noEmail))
+
+        let domains = AccessRule(allowEmailDomains: ["EXAMPLE.com"])
+        #expect(domains.evaluate(Self.grace) == .allowed)
+        #expect(domains.evaluate(Self.partner) == .denied(.emailNotAllowed), "a subdomain is another domain")
+
+        let groups = AccessRule(allowGroups: ["admins", "ops"])
+        #expect(groups.evaluate(Self.ada) == .allowed)
+        #expect(groups.evaluate(Self.anonymous) == .allowed, "group rules need no email")
+        #expect(groups.evaluate(Self.grace) == .denied(.notInAllowedGroup))
+        #expect(AccessRule(allowGroups: ["Admins"]).evaluate(Self.ada) == .denied(.notInAllowedGroup), "group names compare exactly")
+    }
+
+    @Test("email rules need a verified email unless requireVerifiedEmail is false; every list that is set must pass")
+    func verificationAndCombination() {
+        #expect(AccessRule(allowEmailDomains: ["example.com"]).evaluate(Self.alan) == .denied(.emailNotVerified))
+        #expect(AccessRule(allowEmailDomains: ["example.com"], requireVerifiedEmail: false).evaluate(Self.alan) == .allowed)
+        #expect(AccessRule(allowGroups: ["staff"], requireVerifiedEmail: true).evaluate(Self.grace) == .allowed)
+
+        let both = AccessRule(allowEmails: ["pat@sub.example.com"], allowEmailDomains: ["example.com"], allowGroups: ["admins"])
+        #expect(both.evaluate(Self.ada) == .allowed, "a domain match is enough within emails and domains")
+        #expect(both.evaluate(Self.partner) == .allowed, "an email match is enough within emails and domains")
+        #expect(both.evaluate(Self.grace) == .denied(.notInAllowedGroup), "and the groups must pass too")
+        #expect(both.evaluate(Self.anonymous) == .denied(.noEmail))
+        #expect(AccessRule(allowEmails: [], allowEmailDomains: [], allowGroups: []).admitsEveryone, "an empty list is no list")
+    }
+
+    @Test("the longest matching prefix wins; no match is authenticated; a prefix ending in / covers the path without it")
+    func routePrecedence() {
+        let admins = AccessRule(allowGroups: ["admins"])
+        let policy = AccessPolicy(routes: [
+            .init(pathPrefix: "/", requirement: .public),
+            .init(pathPrefix: "/app/", requirement: .authenticated),
+            .init(pathPrefix: "/app/admin/", requirement: .rules(admins)),
+            .init(pathPrefix: "/app/admin/status", requirement: .public),
+        ])
+        #expect(policy.requirement(forPath: "/") == .public)
+        #expect(policy.requirement(forPath: "/about") == .public)
+        #expect(policy.requirement(forPath: "/app/home") == .authenticated)
+        #expect(policy.requirement(forPath: "/app/admin/users") == .rules(admins))
+        #expect(policy.requirement(forPath: "/app/admin") == .rules(admins))
+        #expect(policy.requirement(forPath: "/app/admin/status") == .public)
+        #expect(policy.requirement(forPath: "/app/administrator") == .authenticated, "prefixes are compared as written")
+        #expect(AccessPolicy().requirement(forPath: "/anything") == .authenticated)
+    }
+
+    @Test(
+        "forwarded paths are normalized before matching: dot segments, encoded dots, repeated slashes; malformed ones are refused",
+        arguments: [
+            ("/public/../admin/", "/admin/"),
+            ("/public/%2e%2e/admin", "/admin"),
+            ("/public/%2E%2E/%2e/admin?x=/public/", "/admin"),
+            ("//admin//users", "/admin/users"),
+            ("/a/./b/", "/a/b/"),
+            ("/../../etc", "/etc"),
+            ("/", "/"),
+            ("/app?next=/public/", "/app"),
+            ("/api/group%2Fproject", "/api/group%2Fproject"),
+            ("/caf%C3%A9", "/café"),
+        ]
+    )
+    func normalization(raw: String, normalized: String) {
+        #expect(RequestPath.normalized(raw) == normalized)
+    }
+
+    @Test("a forwarded path that is not one reads as nil", arguments: ["admin", "", "/bad%zz", "/nul%00byte", "/tab%09", "http://evil/admin"])
+    func malformedPaths(raw: String) {
+        #expect(RequestPath.normalized(raw) == nil)
+    }
+
+    @Test("groups, verification and username come from the provider's own members; nested and dotted claim names work")
+    func identityFromProfiles() {
+        let oidc = UserProfile(
+            id: "sub-1",
+            email: "ada@example.com",
+            name: "Ada",
+            attributes: [
+                "email_verified": .string("true"),
+                "groups": .array([.string("admins"), .integer(3), .string("")]),
+                "preferred_username": .string("ada"),
+                "realm_access": .object(["roles": .array([.string("realm-admin")])]),
+                "https://example.com/roles": .string("editor"),
+            ]
+        )
+        let standard = AccessIdentity(profile: oidc, claims: .openIDConnect)
+        #expect(standard == AccessIdentity(userID: "sub-1", email: "ada@example.com", emailVerified: true, groups: ["admins"], preferredUsername: "ada"))
+        var nested = ProfileClaimNames.openIDConnect
+        nested.groups = "realm_access.roles"
+        #expect(AccessIdentity(profile: oidc, claims: nested).groups == ["realm-admin"])
+        nested.groups = "https://example.com/roles"
+        #expect(AccessIdentity(profile: oidc, claims: nested).groups == ["editor"], "a claim name with dots is read whole first")
+
+        let loginRadius = UserProfile(
+            id: "uid",
+            email: "grace@example.com",
+            name: nil,
+            attributes: ["EmailVerified": .bool(true), "Roles": .array([.string("staff")]), "UserName": .string("gracehopper"), "email_verified": .bool(false)]
+        )
+        #expect(
+            AccessIdentity(profile: loginRadius, claims: .loginRadius)
+                == AccessIdentity(userID: "uid", email: "grace@example.com", emailVerified: true, groups: ["staff"], preferredUsername: "gracehopper")
+        )
+        let bare = AccessIdentity(profile: UserProfile(id: "x", email: nil, name: nil, attributes: ["groups": .bool(true)]), claims: .openIDConnect)
+        #expect(bare == AccessIdentity(userID: "x", email: nil), "mistyped claims read as absent")
+    }
+
+    @Test("trusted proxies: CIDR ranges of either family, single addresses, IPv4 written as IPv6; anything else is refused")
+    func trustedProxies() throws {
+        let proxies = try TrustedProxies.parse(["10.0.0.0/8", "192.168.1.7", "fd00::/8"]).get()
+        func address(_ text: String) throws -> SocketAddress { try SocketAddress(ipAddress: text, port: 4000) }
+        #expect(proxies.contains(try address("10.200.3.4")))
+        #expect(proxies.contains(try address("192.168.1.7")))
+        #expect(!proxies.contains(try address("192.168.1.8")))
+        #expect(proxies.contains(try address("fd12::1")))
+        #expect(!proxies.contains(try address("fe80::1")))
+        #expect(proxies.contains(try address("::ffff:10.1.1.1")))
+        #expect(!proxies.contains(try address("11.0.0.1")))
+        #expect(!proxies.contains(nil))
+        #expect(TrustedProxies.loopback.contains(try address("127.0.0.1")))
+        #expect(TrustedProxies.loopback.contains(try address("::1")))
+        #expect(!TrustedProxies.loopback.contains(try address("10.0.0.1")))
+        #expect(try TrustedProxies.parse([]).get() != TrustedProxies.loopback)
+        for bad in ["10.0.0.0/33", "localhost", "10.0.0/8", "::1/129", "10.0.0.0/-1", ""] {
+            #expect(throws: TrustedProxies.InvalidRange(entry: bad)) { try TrustedProxies.parse([bad]).get() }
+        }
+    }
+}
