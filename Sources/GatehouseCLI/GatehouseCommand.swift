@@ -5,7 +5,7 @@ import ArgumentParser
 struct GatehouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
-        abstract: "A login gateway for hosted identity providers (LoginRadius and compatible).",
-        subcommands: [ServeCommand.self, DemoCommand.self, MockIdPCommand.self, CheckConfigCommand.self]
+        abstract: "A login gateway for hosted identity providers (OpenID Connect, LoginRadius).",
+        subcommands: [ServeCommand.self, DemoCommand.self, MockIdPCommand.self, CheckConfigCommand.self, SessionsCommand.self]
     )
 }

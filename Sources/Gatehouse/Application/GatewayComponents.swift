@@ -41,45 +41,11 @@ public struct GatewayComponents: Sendable {
     /// Builds the provider and the session store the configuration names.
     public static func make(for configuration: GatehouseConfiguration, mockUsers: [[String: JSONValue]] = [], logger: Logger) async throws -> GatewayComponents
     {
-        var services: [any Service] = []
-        var preparations: [@Sendable () async throws -> Void] = []
         // The store first: if it cannot open, no HTTP client has been created that would need shutting down.
-        let store: any SessionStore
-        let keys: SessionKeys
-        var spentLoginStates: any SpentLoginStateStore = MemorySpentLoginStateStore()
-        switch configuration.sessions.store {
-        case .memory:
-            keys = try configuration.sessions.encryptionKey.map(SessionKeys.init(keyBytes:)) ?? .ephemeral()
-            store = MemorySessionStore()
-        case .sqlite:
-            keys = try SessionKeys(keyBytes: configuration.sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: configuration.sessions.keyFilePath))
-            let sqlite = try await SQLiteSessionStore.open(path: configuration.sessions.sqlitePath, keys: keys, logger: logger)
-            services.append(sqlite)
-            store = sqlite
-        case .postgres:
-            guard let url = configuration.sessions.postgresURL, let key = configuration.sessions.encryptionKey else {
-                throw ConfigurationError(problems: [
-                    .init(key: "sessions", message: "the postgres store needs postgresURL and encryptionKey", fix: "set both")
-                ])
-            }
-            keys = try SessionKeys(keyBytes: key)
-            let client = try PostgresSessionStore.makeClient(url: url, logger: logger)
-            let postgres = PostgresSessionStore(client: client, keys: keys, logger: logger)
-            services.append(client)
-            let server = (try? PostgresSessionStore.makeClientConfiguration(url: url)).map { "\($0.host ?? "?"):\($0.port ?? 5432)" } ?? "?"
-            preparations.append {
-                do {
-                    try await postgres.migrate()
-                } catch {
-                    throw StartupError(
-                        description: "the PostgreSQL session store at \(server) could not be prepared (\(type(of: error))): "
-                            + "check that the server is up, that sessions.postgresURL is right, and that its user may create tables"
-                    )
-                }
-            }
-            store = postgres
-            spentLoginStates = PostgresSpentLoginStateStore(client: client, logger: logger)
-        }
+        let opened = try await StoreParts.open(configuration.sessions, logger: logger)
+        var services = opened.services
+        let preparations = opened.preparations
+        let (store, keys, spentLoginStates) = (opened.store, opened.keys, opened.spentLoginStates)
 
         let settings = configuration.provider
         let provider: any IdentityProvider
@@ -126,6 +92,56 @@ public struct GatewayComponents: Sendable {
             services: services,
             preparations: preparations
         )
+    }
+}
+
+/// A session store as a configuration names it, with what must run beside it.
+struct StoreParts {
+    var store: any SessionStore
+    var keys: SessionKeys
+    var spentLoginStates: any SpentLoginStateStore
+    /// The database connection, to run (and shut down) in the service group.
+    var services: [any Service]
+    /// The schema's migration, once the services run.
+    var preparations: [@Sendable () async throws -> Void]
+
+    static func open(_ sessions: GatehouseConfiguration.Sessions, logger: Logger) async throws -> StoreParts {
+        switch sessions.store {
+        case .memory:
+            let keys = try sessions.encryptionKey.map(SessionKeys.init(keyBytes:)) ?? .ephemeral()
+            return StoreParts(store: MemorySessionStore(), keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [], preparations: [])
+        case .sqlite:
+            let keys = try SessionKeys(keyBytes: sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: sessions.keyFilePath))
+            let sqlite = try await SQLiteSessionStore.open(path: sessions.sqlitePath, keys: keys, logger: logger)
+            return StoreParts(store: sqlite, keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [sqlite], preparations: [])
+        case .postgres:
+            guard let url = sessions.postgresURL, let key = sessions.encryptionKey else {
+                throw ConfigurationError(problems: [
+                    .init(key: "sessions", message: "the postgres store needs postgresURL and encryptionKey", fix: "set both")
+                ])
+            }
+            let keys = try SessionKeys(keyBytes: key)
+            let client = try PostgresSessionStore.makeClient(url: url, logger: logger)
+            let postgres = PostgresSessionStore(client: client, keys: keys, logger: logger)
+            let server = (try? PostgresSessionStore.makeClientConfiguration(url: url)).map { "\($0.host ?? "?"):\($0.port ?? 5432)" } ?? "?"
+            let migrate: @Sendable () async throws -> Void = {
+                do {
+                    try await postgres.migrate()
+                } catch {
+                    throw StartupError(
+                        description: "the PostgreSQL session store at \(server) could not be prepared (\(type(of: error))): "
+                            + "check that the server is up, that sessions.postgresURL is right, and that its user may create tables"
+                    )
+                }
+            }
+            return StoreParts(
+                store: postgres,
+                keys: keys,
+                spentLoginStates: PostgresSpentLoginStateStore(client: client, logger: logger),
+                services: [client],
+                preparations: [migrate]
+            )
+        }
     }
 }
 

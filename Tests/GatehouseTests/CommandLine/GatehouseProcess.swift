@@ -120,6 +120,17 @@ final class GatehouseProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits for the process to end and its output to be read to the end.
+    func finished() async -> (status: Int32, output: String) {
+        for await _ in lines {}
+        return (await exitStatus(), printed)
+    }
+
+    /// Runs `gatehouse` with `arguments` to its end.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await GatehouseProcess(arguments, environment: environment).finished()
+    }
+
     struct ProcessFailure: Error, CustomStringConvertible {
         let description: String
     }

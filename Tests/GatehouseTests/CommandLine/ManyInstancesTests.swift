@@ -144,4 +144,90 @@ struct ManyInstancesTests {
             }
         }
     }
+    /// Ada twice and Grace once on `bases` (round robin); `gatehouse sessions revoke --user` ends
+    /// Ada's sessions on every instance at their next request, and no one else's.
+    func revokeWhileServing(config: URL, environment: [String: String], bases: [String], directory: MockDirectory) async throws -> [String] {
+        let http = GatewayHTTPClient()
+        var adaSessions: [String] = []
+        for index in 0..<2 {
+            adaSessions.append(try await http.logIn(at: bases[index % bases.count], directory: directory).session)
+        }
+        let grace = try await http.logIn(at: bases[bases.count - 1], directory: directory, as: TestFixtures.graceID).session
+        for base in bases {
+            for session in adaSessions + [grace] {
+                #expect(try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": session]).status == 200)
+            }
+        }
+        let stats = try await GatehouseProcess.run(["sessions", "stats", "--config", config.path], environment: environment)
+        #expect(stats.status == 0, "\(stats.output)")
+
+        let revoke = try await GatehouseProcess.run(["sessions", "revoke", "--config", config.path, "--user", TestFixtures.adaID], environment: environment)
+        #expect(revoke.status == 0, "\(revoke.output)")
+        #expect(revoke.output.contains("Ended 2 sessions of user \(TestFixtures.adaID)."))
+        for base in bases {
+            for session in adaSessions {
+                #expect(try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": session]).status == 401)
+                #expect(try await http.send(.GET, "\(base)/auth", cookies: ["gatehouse_session": session]).status == 401)
+            }
+            #expect(try await http.send(.GET, "\(base)/dashboard", cookies: ["gatehouse_session": grace]).status == 200)
+        }
+        let again = try await GatehouseProcess.run(["sessions", "revoke", "--config", config.path, "--user", TestFixtures.adaID], environment: environment)
+        #expect(again.output.contains("Ended 0 sessions"))
+        let after = try await GatehouseProcess.run(["sessions", "stats", "--config", config.path], environment: environment)
+        try await http.shutdown()
+        return [stats.output, after.output]
+    }
+
+    @Test("gatehouse sessions revoke --user ends a user's sessions in a running gateway's SQLite store; stats counts rows, live sessions and users")
+    func revokeWithSQLite() async throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("sessions.sqlite").path
+        try await withMockProvider { idpURL, mock in
+            let config = try writeConfig(
+                idpURL: idpURL,
+                sessions: #"{"store": "sqlite", "sqlitePath": "\#(database)", "secureCookies": false, "revalidateAfterSeconds": 0}"#
+            )
+            let gateway = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"])
+            let base = "http://127.0.0.1:\(try await gateway.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let outputs = try await revokeWhileServing(config: config, environment: [:], bases: [base], directory: mock)
+            #expect(outputs[0].contains("sessions stored: 3") && outputs[0].contains("sessions live: 3") && outputs[0].contains("users with a live session: 2"))
+            #expect(outputs[1].contains("sessions stored: 1") && outputs[1].contains("users with a live session: 1"))
+            #expect(await gateway.stop() == 0)
+        }
+        // The memory store cannot be reached from another process: a clear refusal.
+        let memory = try await GatehouseProcess.run(
+            ["sessions", "stats"],
+            environment: ["GATEHOUSE_PROVIDER_TYPE": "mock", "GATEHOUSE_SESSIONS_STORE": "memory"]
+        )
+        #expect(memory.status != 0)
+        #expect(memory.output.contains("sessions.store is memory"))
+    }
+
+    @Test(
+        "gatehouse sessions revoke --user ends a user's sessions on every gateway sharing a PostgreSQL store, at their next request",
+        .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
+    )
+    func revokeWithPostgres() async throws {
+        let postgresURL = try PostgresTestDatabase.requireURL()
+        // A key of this test's own: user keys are keyed by it, so other suites' sessions of the same users are not this test's to end.
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try await withMockProvider { idpURL, directory in
+            let config = try writeConfig(
+                idpURL: idpURL,
+                sessions:
+                    #"{"store": "postgres", "postgresURL": "env:GATEHOUSE_TEST_POSTGRES_URL", "encryptionKey": "\#(key)", "secureCookies": false, "revalidateAfterSeconds": 30}"#
+            )
+            let environment = ["GATEHOUSE_TEST_POSTGRES_URL": postgresURL]
+            let a = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let b = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let instanceA = "http://127.0.0.1:\(try await a.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let instanceB = "http://127.0.0.1:\(try await b.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+            let outputs = try await revokeWhileServing(config: config, environment: environment, bases: [instanceA, instanceB], directory: directory)
+            #expect(outputs[0].contains("sessions live: ") && outputs[0].contains("users with a live session: "))
+            #expect(!outputs.joined().contains(postgresURL), "the database URL (and its password) is never printed")
+            #expect(await a.stop() == 0)
+            #expect(await b.stop() == 0)
+        }
+    }
 }
