@@ -30,6 +30,7 @@ struct LiveStack {
         revalidateAfter: TimeInterval = 30,
         apiURL: String? = nil,
         idleTimeoutSeconds: Double = 30,
+        access: GatehouseConfiguration.Access = .init(),
         clock: ManualClock? = nil,
         _ body: @escaping @Sendable (Clients) async throws -> Void
     ) async throws {
@@ -46,6 +47,7 @@ struct LiveStack {
                 timeoutSeconds: timeoutSeconds
             )
             configuration.listen.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
+            configuration.access = access
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
             let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(

@@ -28,6 +28,55 @@ struct NginxForwardAuthTests {
         }
     }
 
+    @Test(
+        "access rules through nginx: a public prefix opens without login, a group prefix refuses others (403), a location's own rules, the groups reach the app"
+    )
+    func appliesRoutePolicies() async throws {
+        var access = GatehouseConfiguration.Access()
+        access.policy = AccessPolicy(routes: [
+            .init(pathPrefix: "/public/", requirement: .public),
+            .init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["admins"]))),
+        ])
+        try await LiveStack().run(access: access) { stack in
+            let nginx = try await Nginx.start(gatewayPort: try #require(stack.gateway.port))
+            do {
+                try await checkPolicies(nginx: nginx, directory: stack.directory)
+            } catch {
+                await nginx.stop()
+                throw error
+            }
+            await nginx.stop()
+        }
+    }
+
+    func checkPolicies(nginx: Nginx, directory: MockDirectory) async throws {
+        let http = GatewayHTTPClient()
+        let base = nginx.baseURL
+        func body(_ answer: GatewayHTTPClient.Answer) -> String { String(decoding: answer.body, as: UTF8.self) }
+
+        let open = try await http.send(.GET, "\(base)/public/index.html", accept: "text/html")
+        #expect(open.status == 200)
+        #expect(body(open).contains("upstream public/index.html"))
+        let closed = try await http.send(.GET, "\(base)/public/../admin/index.html", accept: "text/html")
+        #expect(closed.status == 302, "nginx's raw $request_uri is normalized before matching")
+        let spoofed = try await http.send(.GET, "\(base)/admin/index.html", headers: ["X-Forwarded-Uri": "/public/index.html"])
+        #expect(spoofed.status == 302, "a client's X-Forwarded-Uri never opens a prefix")
+
+        let (grace, _) = try await http.logIn(at: base, directory: directory, as: TestFixtures.graceID)
+        #expect(try await http.send(.GET, "\(base)/admin/index.html", cookies: ["gatehouse_session": grace]).status == 403)
+        #expect(try await http.send(.GET, "\(base)/ops/index.html", cookies: ["gatehouse_session": grace]).status == 403)
+        let whoami = try await http.send(.GET, "\(base)/whoami/all", cookies: ["gatehouse_session": grace], headers: ["X-Auth-Request-Groups": "admins"])
+        #expect(body(whoami) == "\(TestFixtures.graceID)|grace@example.com|staff|gracehopper", "the app sees the session's groups, not the client's")
+
+        let (ada, _) = try await http.logIn(at: base, directory: directory)
+        let admin = try await http.send(.GET, "\(base)/admin/index.html", cookies: ["gatehouse_session": ada])
+        #expect(admin.status == 200)
+        #expect(body(admin).contains("upstream admin/index.html"))
+        #expect(try await http.send(.GET, "\(base)/ops/index.html", cookies: ["gatehouse_session": ada]).status == 200)
+        #expect(body(try await http.send(.GET, "\(base)/whoami/all", cookies: ["gatehouse_session": ada])).contains("|admins,staff|adalovelace"))
+        try await http.shutdown()
+    }
+
     func checkProtection(nginx: Nginx, directory: MockDirectory) async throws {
         let http = GatewayHTTPClient()
         let base = nginx.baseURL
@@ -89,7 +138,19 @@ struct Nginx {
         let content = directory.appendingPathComponent("www/reports")
         try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
         try Data("<html><body>Q3 upstream report</body></html>".utf8).write(to: content.appendingPathComponent("q3.html"))
-        let snippet = GatehouseProcess.repositoryRoot.appendingPathComponent("Deploy/nginx/gatehouse-locations.conf").path
+        for page in ["public/index.html", "admin/index.html", "ops/index.html"] {
+            let file = directory.appendingPathComponent("www/\(page)")
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("<html><body>upstream \(page)</body></html>".utf8).write(to: file)
+        }
+        // Both snippets sit in nginx's configuration directory, as the operator puts them.
+        for name in ["gatehouse-locations.conf", "gatehouse-identity.conf"] {
+            try FileManager.default.copyItem(
+                at: GatehouseProcess.repositoryRoot.appendingPathComponent("Deploy/nginx/\(name)"),
+                to: directory.appendingPathComponent(name)
+            )
+        }
+        let snippet = directory.appendingPathComponent("gatehouse-locations.conf").path
         let temporary = directory.path
         let configuration = """
             worker_processes 1;
@@ -109,6 +170,10 @@ struct Nginx {
                     listen 127.0.0.1:\(upstream);
                     root \(temporary)/www;
                     location = /whoami { default_type text/plain; return 200 "$http_x_auth_request_user $http_x_auth_request_email"; }
+                    location = /whoami/all {
+                        default_type text/plain;
+                        return 200 "$http_x_auth_request_user|$http_x_auth_request_email|$http_x_auth_request_groups|$http_x_auth_request_preferred_username";
+                    }
                 }
                 server {
                     listen 127.0.0.1:\(site);
