@@ -32,6 +32,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "How the gateway signs in at the mock: loginradius (its hosted page) or oidc (OpenID Connect).")
     var provider: ProviderProtocol = .loginradius
 
+    @Option(
+        name: .customLong("allow-groups"),
+        help: "Let in only these groups (access.allowGroups, comma-separated): with admins, Grace Hopper is turned away and Ada Lovelace is not."
+    )
+    var allowGroups: String?
+
     @Option(help: "The fixture users file.")
     var fixtures: String = FixtureUsers.locateDefault()
 
@@ -51,10 +57,13 @@ struct DemoCommand: AsyncParsableCommand {
         let idpURL = "http://\(host):\(idpPort)"
         let gatewayURL = "http://\(host):\(port)"
         // The demo's settings, read like any other configuration: they are its flags.
-        let settings: [String: ConfigContent] = [
+        var settings: [String: ConfigContent] = [
             "publicURL": .string(gatewayURL), "listen.host": .string(host), "listen.port": .int(port), "sessions.store": .string("memory"),
             "sessions.secureCookies": .bool(false),
         ].merging(providerSettings(idpURL: idpURL)) { $1 }
+        if let allowGroups {
+            settings["access.allowGroups"] = .stringArray(allowGroups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
         let configuration = try await ConfigurationLoader.load(
             ConfigurationSources(flags: settings.mapValues { .init("gatehouse demo", $0) }, environment: [:])
         ).configuration
@@ -62,7 +71,13 @@ struct DemoCommand: AsyncParsableCommand {
         let openID = await MockOpenIDProvider(directory: directory)
         await openID.setIssuer(idpURL)
         let mock = await buildMockProviderApplication(directory: directory, openID: openID, host: host, port: idpPort, logger: logger)
-        let banner = Self.banner(gatewayURL: gatewayURL, idpURL: idpURL, provider: provider, users: people)
+        let banner = Self.banner(
+            gatewayURL: gatewayURL,
+            idpURL: idpURL,
+            provider: provider,
+            users: people,
+            allowGroups: configuration.access.policy.sessionRule.allowGroups
+        )
         let gateway = try await buildApplication(configuration: configuration, logger: logger) { _ in
             Console.out(banner)
         }
@@ -87,8 +102,12 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    static func banner(gatewayURL: String, idpURL: String, provider: ProviderProtocol, users: [UserProfile]) -> String {
-        let logins = users.map { "    \($0.name ?? $0.id) <\($0.email ?? "no email")>" }.joined(separator: "\n")
+    static func banner(gatewayURL: String, idpURL: String, provider: ProviderProtocol, users: [UserProfile], allowGroups: Set<String>) -> String {
+        let logins = users.map { user in
+            let roles = user.attributes["Roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            return "    \(user.name ?? user.id) <\(user.email ?? "no email")>\(roles.isEmpty ? "" : "  groups: " + roles.joined(separator: ", "))"
+        }.joined(separator: "\n")
+        let rules = allowGroups.isEmpty ? "anyone who signs in" : "only the groups " + allowGroups.sorted().joined(separator: ", ")
         let idp =
             switch provider {
             case .loginradius: "\(idpURL)/auth.aspx (LoginRadius-compatible API at \(idpURL))"
@@ -100,6 +119,7 @@ struct DemoCommand: AsyncParsableCommand {
               Open this in a browser:  \(gatewayURL)/
               Mock identity provider:  \(idp)
               Sessions:                in memory (gone when you stop the demo)
+              Who may enter:           \(rules)
               Metrics (Prometheus):    \(gatewayURL)/metrics
 
               Sign in as any fixture user (the mock asks no password), or register a new one:

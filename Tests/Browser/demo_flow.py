@@ -3,9 +3,10 @@
 
 Run by Tests/GatehouseTests/Integration/BrowserEndToEndTests.swift, which starts the demo:
 
-    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR [--provider oidc]
+    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR [--provider oidc] [--flow denied]
 
-With --provider oidc the demo signs in with OpenID Connect (`gatehouse demo --provider oidc`).
+With --provider oidc the demo signs in with OpenID Connect (`gatehouse demo --provider oidc`);
+--flow denied expects `--allow-groups admins` and a user the rules turn away.
 
 Each step saves a screenshot NN-name.png into DIR. Any failed check raises, so the exit status
 is non-zero and the message says which step and what the browser showed.
@@ -195,6 +196,30 @@ class Flow:
         self.check(browser.get_cookie("gatehouse_session") is None, "no session")
         self.shot("declined-at-provider")
 
+    def run_denied(self):
+        """`gatehouse demo --provider oidc --allow-groups admins`: Grace (staff) is turned away."""
+        browser = self.browser
+        browser.get(self.gateway + "/login")
+        self.wait_for_url(self.idp + "/oauth/authorize?")
+        self.press("//button[normalize-space()='Sign in as Grace Hopper']")
+        self.wait.until(lambda browser: "may not use this site" in self.text())
+        self.check(browser.current_url.startswith(self.gateway + "/login/callback"), "the refusal is the gateway's callback page")
+        self.check("grace@example.com" in self.text(), "the page names the account")
+        self.check(browser.get_cookie("gatehouse_session") is None, "no session")
+        self.shot("not-allowed")
+
+        # The page offers to sign out at the provider, to come back as someone else.
+        browser.find_element(By.LINK_TEXT, "Sign out at the identity provider").click()
+        self.wait.until(lambda browser: browser.current_url.startswith(self.gateway) and "You are not signed in." in self.text())
+        self.shot("signed-out-at-provider")
+
+        browser.find_element(By.LINK_TEXT, "Log in").click()
+        self.wait_for_url(self.idp + "/oauth/authorize?")
+        self.press("//button[normalize-space()='Sign in as Ada Lovelace']")
+        self.wait_for_url(self.gateway + "/dashboard")
+        self.check(self.dashboard_json()["user"]["email"] == "ada@example.com", "an admin gets in")
+        self.shot("dashboard-allowed-user")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -202,12 +227,18 @@ def main():
     parser.add_argument("--idp", required=True, help="the demo mock provider's URL, e.g. http://127.0.0.1:8090")
     parser.add_argument("--out", required=True, help="the folder for the screenshots")
     parser.add_argument("--provider", choices=["loginradius", "oidc"], default="loginradius", help="the protocol the demo runs")
+    parser.add_argument("--flow", choices=["demo", "denied"], default="demo", help="denied: the demo runs with --allow-groups admins")
     arguments = parser.parse_args()
     os.makedirs(arguments.out, exist_ok=True)
     browser = start_browser()
     try:
         flow = Flow(browser, arguments.gateway.rstrip("/"), arguments.idp.rstrip("/"), arguments.out)
-        flow.run_oidc() if arguments.provider == "oidc" else flow.run()
+        if arguments.flow == "denied":
+            flow.run_denied()
+        elif arguments.provider == "oidc":
+            flow.run_oidc()
+        else:
+            flow.run()
     except AssertionError as failure:
         browser.save_screenshot(os.path.join(arguments.out, "failure.png"))
         print(f"FAILED {failure}", file=sys.stderr)

@@ -11,10 +11,11 @@ enum ErrorResponse {
             let signOut = error.signOutURL.map {
                 "<p><a class=\"button\" href=\"\(HTMLPage.escape($0))\">Sign out at the identity provider</a> to use another account.</p>"
             }
+            let title = error.title ?? error.status.reasonPhrase
             let page = HTMLPage(
-                title: error.status.reasonPhrase,
+                title: title,
                 body: """
-                    <h1>\(HTMLPage.escape(error.status.reasonPhrase))</h1>
+                    <h1>\(HTMLPage.escape(title))</h1>
                     <p>\(HTMLPage.escape(error.message))</p>
                     \(signOut ?? "")<p><a href="/login">Sign in\(error.code == "not_allowed" ? " with another account" : "")</a></p>
                     """

@@ -12,6 +12,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     public var headers: HTTPFields = [:]
     /// A page at the provider that signs the browser out, offered on the HTML page.
     public var signOutURL: String?
+    /// The HTML page's heading; the status's reason phrase when `nil`.
+    public var title: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -45,6 +47,7 @@ public struct GatewayError: Error, Sendable, Equatable {
             message: "You are signed in at the identity provider as \(refusal.account), but this account may not use this site."
         )
         error.signOutURL = refusal.signOutURL
+        error.title = "Not allowed here"
         return error
     }
 

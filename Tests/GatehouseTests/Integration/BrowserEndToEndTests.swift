@@ -31,12 +31,29 @@ struct BrowserEndToEndTests {
         try await clickThrough(provider: "oidc", folder: "demo-flow-oidc", steps: Self.oidcSteps)
     }
 
+    @Test("a user the access rules turn away sees whose account it is, signs out at the provider, and an allowed user gets in")
+    func deniedFlow() async throws {
+        try await clickThrough(
+            provider: "oidc",
+            folder: "demo-flow-denied",
+            steps: ["01-not-allowed", "02-signed-out-at-provider", "03-dashboard-allowed-user"],
+            demoArguments: ["--allow-groups", "admins"],
+            flowArguments: ["--flow", "denied"]
+        )
+    }
+
     /// Runs `gatehouse demo --provider provider` and the browser script against it.
-    private func clickThrough(provider: String, folder: String, steps: [String]) async throws {
+    private func clickThrough(
+        provider: String,
+        folder: String,
+        steps: [String],
+        demoArguments: [String] = [],
+        flowArguments: [String] = []
+    ) async throws {
         let output = HeadlessChromium.outputFolder.appendingPathComponent(folder)
         try? FileManager.default.removeItem(at: output)
         let (gatewayPort, idpPort) = (try LoopbackPort.free(), try LoopbackPort.free())
-        let demo = try GatehouseProcess(["demo", "--port", "\(gatewayPort)", "--idp-port", "\(idpPort)", "--provider", provider])
+        let demo = try GatehouseProcess(["demo", "--port", "\(gatewayPort)", "--idp-port", "\(idpPort)", "--provider", provider] + demoArguments)
         _ = try await demo.waitFor("Stop with Ctrl-C")
 
         let python: URL = try #require(HeadlessChromium.python, "no python3 on the PATH")
@@ -44,7 +61,7 @@ struct BrowserEndToEndTests {
             [
                 "Tests/Browser/demo_flow.py", "--gateway", "http://127.0.0.1:\(gatewayPort)", "--idp", "http://127.0.0.1:\(idpPort)",
                 "--out", output.path, "--provider", provider,
-            ],
+            ] + flowArguments,
             executable: python
         )
         let status = await flow.exitStatus()

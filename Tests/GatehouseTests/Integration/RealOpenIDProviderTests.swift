@@ -57,6 +57,32 @@ struct RealOpenIDProviderTests {
         }
     }
 
+    @Test(
+        "the provider's groups claim decides: a member of gatehouse-admins passes that rule and /auth names the groups; another group's rule is 403 not_allowed, no session"
+    )
+    func groupRules() async throws {
+        let provider = try RealOpenIDProvider.load()
+        var admins = GatehouseConfiguration.Access()
+        admins.policy = AccessPolicy(sessionRule: AccessRule(allowGroups: ["gatehouse-admins"]))
+        try await RealProviderGateway.run(provider, client: provider.confidential, access: admins) { gateway in
+            let callback = try await gateway.logIn()
+            #expect(callback.status == 303)
+            let auth = try await gateway.browser.get(gateway.url("/auth"), accept: "*/*")
+            #expect(auth.status == 200)
+            let groups = auth.headers.first(name: "X-Auth-Request-Groups")?.split(separator: ",").map(String.init) ?? []
+            #expect(Set(groups) == ["gatehouse-admins", "staff"])
+        }
+        var others = GatehouseConfiguration.Access()
+        others.policy = AccessPolicy(sessionRule: AccessRule(allowGroups: ["auditors"]))
+        try await RealProviderGateway.run(provider, client: provider.confidential, access: others) { gateway in
+            let callback = try await gateway.logIn(accept: "application/json")
+            #expect(callback.status == 403)
+            #expect(callback.json?["error"] == .string("not_allowed"))
+            #expect(try await gateway.session() == nil)
+            #expect(try await gateway.browser.get(gateway.url("/auth"), accept: "*/*").status == 401)
+        }
+    }
+
     @Test("after revalidateAfterSeconds the session refreshes: the provider rotates the refresh token and refuses the old one")
     func refresh() async throws {
         let provider = try RealOpenIDProvider.load()
@@ -180,9 +206,11 @@ struct RealProviderGateway {
         issuer: String? = nil,
         discoveryURL: String? = nil,
         clock: ManualClock? = nil,
+        access: GatehouseConfiguration.Access = .init(),
         _ body: (RealProviderGateway) async throws -> Void
     ) async throws {
         var configuration = TestFixtures.configuration(revalidateAfter: 30, kind: .openIDConnect, timeoutSeconds: 10)
+        configuration.access = access
         configuration.publicURL = provider.gatewayURL
         configuration.listen = .init(host: "127.0.0.1", port: provider.gatewayPort)
         configuration.provider.openIDConnect = .init(
