@@ -64,6 +64,8 @@ struct SessionsCommand: AsyncParsableCommand {
             Console.error("gatehouse: \(error)")
         } catch let error as StartupError {
             Console.error("gatehouse: \(error)")
+        } catch let error as SessionKeyFile.Problem {
+            Console.error("gatehouse: \(error)")
         } catch {
             Console.error("gatehouse: the session store (\(configuration.sessions.store.rawValue)) failed: \(type(of: error))")
         }

@@ -44,9 +44,14 @@ public struct TrustedProxies: Sendable, Equatable {
         var ranges: [Range] = []
         for entry in cidrs {
             let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let bytes = Self.addressBytes(String(parts[0])) else { return .failure(InvalidRange(entry: entry)) }
-            let length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
-            guard let length, (0...(bytes.count * 8)).contains(length) else { return .failure(InvalidRange(entry: entry)) }
+            guard var bytes = Self.addressBytes(String(parts[0])) else { return .failure(InvalidRange(entry: entry)) }
+            guard var length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8, (0...(bytes.count * 8)).contains(length) else {
+                return .failure(InvalidRange(entry: entry))
+            }
+            // An IPv4 range written as IPv6 (`::ffff:10.0.0.0/104`) is the IPv4 range: addresses are compared that way.
+            if let v4 = Self.mappedIPv4(bytes), length >= 96 {
+                (bytes, length) = (v4, length - 96)
+            }
             ranges.append(Range(network: Range.masked(bytes, prefixLength: length), prefixLength: length))
         }
         return .success(TrustedProxies(ranges: ranges))
@@ -55,16 +60,20 @@ public struct TrustedProxies: Sendable, Equatable {
     /// Whether a connection from `address` comes from a trusted proxy. An IPv4 address written
     /// as IPv6 (`::ffff:127.0.0.1`) counts as the IPv4 address.
     public func contains(_ address: SocketAddress?) -> Bool {
-        guard let text = address?.ipAddress, var bytes = Self.addressBytes(text) else { return false }
-        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            bytes = Array(bytes[12...])
-        }
-        return ranges.contains { $0.contains(bytes) }
+        guard let text = address?.ipAddress, let bytes = Self.addressBytes(text) else { return false }
+        let compared = Self.mappedIPv4(bytes) ?? bytes
+        return ranges.contains { $0.contains(compared) }
     }
 
     /// An entry of `trustedProxies` that is not a CIDR range.
     public struct InvalidRange: Error, Equatable {
         public let entry: String
+    }
+
+    /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for.
+    private static func mappedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+        return Array(bytes[12...])
     }
 
     /// The address's bytes (4 for IPv4, 16 for IPv6), as `inet_pton` reads them.

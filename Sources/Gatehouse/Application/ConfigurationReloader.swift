@@ -87,8 +87,9 @@ public final class ConfigurationReloader: Service, Sendable {
             return .refused(error.problems)
         }
         let values = Self.values(of: loaded)
+        // Keys in either: a list entry removed (access.routes.1.*) is a change too.
         let changed = running.withLock { running in
-            values.keys.filter { values[$0] != running[$0] }.sorted()
+            Set(values.keys).union(running.keys).filter { values[$0] != running[$0] }.sorted()
         }
         guard !changed.isEmpty else {
             logger.info("Configuration reloaded: nothing changed", metadata: ["reason": "\(reason)"])
@@ -98,7 +99,7 @@ public final class ConfigurationReloader: Service, Sendable {
         let needRestart = changed.filter { !LiveSettings.isReloadable($0) }
         live.apply(loaded.configuration)
         running.withLock { running in
-            for key in applied { running[key] = values[key] }
+            for key in applied { running[key] = values[key] }  // nil for a removed key
         }
         if !applied.isEmpty {
             logger.notice("Configuration reloaded", metadata: ["reason": "\(reason)", "applied": "\(applied.joined(separator: ", "))"])

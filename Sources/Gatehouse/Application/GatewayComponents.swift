@@ -105,13 +105,22 @@ struct StoreParts {
     /// The schema's migration, once the services run.
     var preparations: [@Sendable () async throws -> Void]
 
-    static func open(_ sessions: GatehouseConfiguration.Sessions, logger: Logger) async throws -> StoreParts {
+    /// - Parameter existing: open only what is there, making no database or key file (`gatehouse sessions`).
+    static func open(_ sessions: GatehouseConfiguration.Sessions, existing: Bool = false, logger: Logger) async throws -> StoreParts {
         switch sessions.store {
         case .memory:
             let keys = try sessions.encryptionKey.map(SessionKeys.init(keyBytes:)) ?? .ephemeral()
             return StoreParts(store: MemorySessionStore(), keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [], preparations: [])
         case .sqlite:
-            let keys = try SessionKeys(keyBytes: sessions.encryptionKey ?? SessionKeyFile.loadOrCreate(at: sessions.keyFilePath))
+            if existing, !FileManager.default.fileExists(atPath: sessions.sqlitePath) {
+                throw StartupError(
+                    description:
+                        "there is no session database at \(SessionKeyFile.absolute(sessions.sqlitePath)); give sessions.sqlitePath as the gateway has it"
+                )
+            }
+            let key =
+                try sessions.encryptionKey ?? (existing ? SessionKeyFile.load(at: sessions.keyFilePath) : SessionKeyFile.loadOrCreate(at: sessions.keyFilePath))
+            let keys = try SessionKeys(keyBytes: key)
             let sqlite = try await SQLiteSessionStore.open(path: sessions.sqlitePath, keys: keys, logger: logger)
             return StoreParts(store: sqlite, keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [sqlite], preparations: [])
         case .postgres:

@@ -24,7 +24,7 @@ public enum SessionAdministration {
                 description: "sessions.store is memory: its sessions live inside the serving gateway; use sqlite or postgres to manage them from here"
             )
         }
-        let parts = try await StoreParts.open(configuration.sessions, logger: logger)
+        let parts = try await StoreParts.open(configuration.sessions, existing: true, logger: logger)
         let sessions = SessionManager(store: parts.store, configuration: configuration.sessions.lifetime)
         // The store's services run in a group of their own, shut down gracefully (and in order) after `body`.
         let group = ServiceGroup(services: parts.services, logger: logger)
@@ -33,6 +33,11 @@ public enum SessionAdministration {
             do {
                 for preparation in parts.preparations {
                     try await preparation()
+                }
+                guard try await sessions.store.opensStoredSessions() else {
+                    throw Unreachable(
+                        description: "the session key does not open the sessions in this store: give the gateway's sessions.encryptionKey (or sessions.keyFile)"
+                    )
                 }
                 let result = try await body(sessions)
                 await group.triggerGracefulShutdown()

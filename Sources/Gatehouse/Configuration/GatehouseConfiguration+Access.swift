@@ -38,6 +38,13 @@ extension GatehouseConfiguration.Access {
             reader.problem("routes", "lists the pathPrefix \"\(route.pathPrefix)\" twice", fix: "keep one entry per access.routes pathPrefix")
         }
         policy = AccessPolicy(sessionRule: rule, routes: routes)
+        if policy.requirement(forPath: "/") == .public, routes.contains(where: { $0.requirement != .public }) {
+            reader.warning(
+                "routes",
+                "makes / public: /auth checks / when it cannot believe the forwarded path (a proxy outside trustedProxies), so such requests pass",
+                fix: "make / authenticated and list the public prefixes, or be sure access.trustedProxies names every proxy"
+            )
+        }
         groupsClaim = reader.string("groupsClaim", hint: #"the claim or profile field holding the groups, e.g. "groups" or "Roles""#)
         if groupsClaim?.isEmpty == true { reader.problem("groupsClaim", "is empty", hint: #"a claim name such as "groups""#) }
         let ranges = reader.strings(

@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdAuth
 import HummingbirdCore
 import Logging
+import NIOCore
+import Synchronization
 
 /// `GET /auth`: the subrequest of nginx's `auth_request`, Caddy's `forward_auth` and Traefik's
 /// `forwardAuth` (contract §9).
@@ -18,6 +20,7 @@ import Logging
 struct ForwardAuthController<Context: GatewayContext>: Sendable {
     let authenticator: SessionAuthenticator
     let access: Reloadable<AccessControl>
+    let untrustedWarnings = UntrustedProxyWarnings()
 
     /// Added beside the gated groups rather than in one: it authenticates only when the path is not public.
     func addRoutes(to router: Router<Context>) {
@@ -27,10 +30,15 @@ struct ForwardAuthController<Context: GatewayContext>: Sendable {
     func check(_ request: Request, context: Context) async throws -> Response {
         let control = access.value
         let forwarded = ForwardedRequest(request.headers, trusted: control.trustedProxies.contains(context.remoteAddress))
-        var requirements = forwarded.paths.map { path in path.map(control.policy.requirement(forPath:)) }
-        if let location = Self.locationRule(request.uri.queryParameters, requireVerifiedEmail: control.policy.sessionRule.requireVerifiedEmail) {
-            requirements.append(.rules(location))
+        if forwarded.ignoredHeaders {
+            untrustedWarnings.note(logger: context.logger, peer: context.remoteAddress)
         }
+        var requirements: [AccessPolicy.Requirement?] = forwarded.paths.flatMap { readings -> [AccessPolicy.Requirement?] in
+            guard let readings else { return [nil] }
+            return control.policy.requirements(forReadings: readings)
+        }
+        let requireVerifiedEmail = control.policy.sessionRule.requireVerifiedEmail
+        requirements += Self.locationRules(request.uri.queryParameters, requireVerifiedEmail: requireVerifiedEmail).map { .rules($0) }
         context.logger.debug(
             "Forward auth",
             metadata: ["forwarded.trusted": "\(forwarded.trusted)", "forwarded.method": "\(forwarded.method ?? "-")"]
@@ -60,7 +68,14 @@ struct ForwardAuthController<Context: GatewayContext>: Sendable {
                     continue
                 }
             }
-            guard let headers = Self.identityHeaders(identity, session: session, passAccessToken: control.passAccessToken) else {
+            guard
+                let headers = Self.identityHeaders(
+                    identity,
+                    session: session,
+                    passAccessToken: control.passAccessToken,
+                    requireVerifiedEmail: requireVerifiedEmail
+                )
+            else {
                 context.logger.warning("Forward auth refused: the user id cannot be carried in a header", metadata: ["user.id": "\(session.profile.id)"])
                 return Self.answer(.forbidden)
             }
@@ -68,28 +83,38 @@ struct ForwardAuthController<Context: GatewayContext>: Sendable {
         }
     }
 
-    /// The rule a location asks for in the query; `nil` when it asks for none.
-    static func locationRule(_ query: FlatDictionary<Substring, Substring>, requireVerifiedEmail: Bool) -> AccessRule? {
-        func list(_ name: String) -> [String] {
-            query.getAll(name).flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// The rules a location asks for in the query, one per parameter given (`allowed_groups`,
+    /// `allowed_emails`, `allowed_email_domains`, each a comma-separated list): every one must pass,
+    /// so text a proxy appends to a location's query can only narrow it.
+    static func locationRules(_ query: FlatDictionary<Substring, Substring>, requireVerifiedEmail: Bool) -> [AccessRule] {
+        func list(_ value: some StringProtocol) -> [String] {
+            value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let rule = AccessRule(
-            allowEmails: list("allowed_emails"),
-            allowEmailDomains: list("allowed_email_domains"),
-            allowGroups: list("allowed_groups"),
-            requireVerifiedEmail: requireVerifiedEmail
-        )
-        return rule.admitsEveryone ? nil : rule
+        var rules: [AccessRule] = []
+        for value in query.getAll("allowed_emails") {
+            rules.append(AccessRule(allowEmails: list(value), requireVerifiedEmail: requireVerifiedEmail))
+        }
+        for value in query.getAll("allowed_email_domains") {
+            rules.append(AccessRule(allowEmailDomains: list(value), requireVerifiedEmail: requireVerifiedEmail))
+        }
+        for value in query.getAll("allowed_groups") {
+            rules.append(AccessRule(allowGroups: list(value), requireVerifiedEmail: requireVerifiedEmail))
+        }
+        // An empty list (`allowed_groups=`) lets no one in, rather than everyone.
+        return rules.map { $0.admitsEveryone ? AccessRule(allowGroups: [""], requireVerifiedEmail: requireVerifiedEmail) : $0 }
     }
 
-    /// `X-Auth-Request-User`, `-Email`, `-Groups`, `-Preferred-Username`, and the access token
-    /// when asked; each only when a header can carry it unchanged (printable ASCII). `nil` when
-    /// the user id cannot be carried: no 200 goes out without it.
-    static func identityHeaders(_ identity: AccessIdentity, session: Session, passAccessToken: Bool) -> HTTPFields? {
+    /// `X-Auth-Request-User`, `-Email` (not one the provider says is unverified, unless
+    /// `requireVerifiedEmail` is off: an app may key accounts on it), `-Groups`, `-Preferred-Username`, and the access token when
+    /// asked; each only when a header can carry it unchanged (printable ASCII). `nil` when the
+    /// user id cannot be carried: no 200 goes out without it.
+    static func identityHeaders(_ identity: AccessIdentity, session: Session, passAccessToken: Bool, requireVerifiedEmail: Bool) -> HTTPFields? {
         guard isHeaderSafe(identity.userID) else { return nil }
         var headers = HTTPFields()
         headers[IdentityHeaders.user] = identity.userID
-        if let email = identity.email, isHeaderSafe(email) { headers[IdentityHeaders.email] = email }
+        if let email = identity.email, isHeaderSafe(email), identity.emailVerified != false || !requireVerifiedEmail {
+            headers[IdentityHeaders.email] = email
+        }
         let groups = identity.groups.filter { isHeaderSafe($0) && !$0.contains(",") }
         if !groups.isEmpty { headers[IdentityHeaders.groups] = groups.joined(separator: ",") }
         if let username = identity.preferredUsername, isHeaderSafe(username) { headers[IdentityHeaders.preferredUsername] = username }
@@ -123,11 +148,13 @@ enum IdentityHeaders {
 
 /// What a proxy says about the request it asks `/auth` about, believed only from a trusted proxy.
 struct ForwardedRequest {
-    /// Each forwarded path, normalized (`nil`: one that is not a path); `["/"]` when none is
-    /// believed.
-    let paths: [String?]
+    /// The readings of each forwarded path (``RequestPath/readings(_:)``; `nil`: one that is not
+    /// a path); `/` when none is believed.
+    let paths: [[String]?]
     let method: String?
     let trusted: Bool
+    /// Whether the request carried forwarded headers that were not believed.
+    let ignoredHeaders: Bool
 
     static let originalURI = HTTPField.Name("X-Original-URI")!
     static let forwardedURI = HTTPField.Name("X-Forwarded-Uri")!
@@ -135,8 +162,30 @@ struct ForwardedRequest {
 
     init(_ headers: HTTPFields, trusted: Bool) {
         self.trusted = trusted
-        let given = trusted ? headers[values: Self.originalURI] + headers[values: Self.forwardedURI] : []
-        paths = given.isEmpty ? ["/"] : given.map(RequestPath.normalized)
+        let sent = headers[values: Self.originalURI] + headers[values: Self.forwardedURI]
+        let given = trusted ? sent : []
+        paths = given.isEmpty ? [["/"]] : given.map(RequestPath.readings)
         method = trusted ? headers[Self.forwardedMethod] : nil
+        ignoredHeaders = !trusted && !sent.isEmpty
+    }
+}
+
+/// Warns, at most once a minute, that forwarded paths arrive from an address `trustedProxies`
+/// does not name: `/auth` then checks `/` for every request, which is rarely what was meant.
+final class UntrustedProxyWarnings: Sendable {
+    private let lastWarning = Mutex<ContinuousClock.Instant?>(nil)
+
+    func note(logger: Logger, peer: SocketAddress?) {
+        let now = ContinuousClock.now
+        let due = lastWarning.withLock { last in
+            guard last.map({ now - $0 >= .seconds(60) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        logger.warning(
+            "Forward auth ignored X-Original-URI / X-Forwarded-Uri from an address access.trustedProxies does not name; it checks / instead",
+            metadata: ["peer": "\(peer?.ipAddress ?? "unknown")"]
+        )
     }
 }

@@ -16,7 +16,13 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
         group.get("logout") { request, context in await logout(request, everywhere: false, context: context) }
         group.post("logout") { request, context in
             var request = request
-            return await logout(request, everywhere: await Self.asksForEverywhere(&request, context: context), context: context)
+            guard let everywhere = await Self.asksForEverywhere(&request) else {
+                return ErrorResponse.make(
+                    GatewayError(.badRequest, code: "bad_form", message: "The logout form is not one this gateway sends; nothing was logged out."),
+                    for: request
+                )
+            }
+            return await logout(request, everywhere: everywhere, context: context)
         }
     }
 
@@ -57,15 +63,17 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
         return response
     }
 
-    /// Whether the request says `everywhere=1` (or `true`), in the query or an urlencoded form.
-    private static func asksForEverywhere(_ request: inout Request, context: Context) async -> Bool {
+    /// Whether the request says `everywhere=1` (or `true`), in the query or an urlencoded form;
+    /// `nil` for a form that cannot be read (over 4 KiB, or not urlencoded), which must not be
+    /// taken for a plain logout.
+    private static func asksForEverywhere(_ request: inout Request) async -> Bool? {
         func yes(_ value: Substring?) -> Bool { value == "1" || value == "true" || value == "on" }
         if yes(request.uri.queryParameters["everywhere"]) { return true }
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
-            let body = try? await request.collectBody(upTo: 4096)
-        else { return false }
-        let form = try? URLEncodedFormDecoder().decode(LogoutForm.self, from: String(buffer: body))
-        return yes(form?.everywhere.map { Substring($0) })
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return false }
+        guard let body = try? await request.collectBody(upTo: 4096),
+            let form = try? URLEncodedFormDecoder().decode(LogoutForm.self, from: String(buffer: body))
+        else { return nil }
+        return yes(form.everywhere.map { Substring($0) })
     }
 
     private struct LogoutForm: Decodable {

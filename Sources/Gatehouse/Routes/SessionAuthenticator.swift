@@ -66,10 +66,14 @@ struct SessionAuthenticator: Sendable {
             "A session's user no longer passes the access rules; the session is ended",
             metadata: ["user.id": "\(session.profile.id)", "reason": "\(denial.rawValue)"]
         )
-        await flights.forget(session.key)
+        let account = AccessRefusal.accountName(of: control.identity(of: session.profile), name: session.profile.name)
+        // Concurrent requests of the session may all find it refused: one ends it at the provider.
+        // (A revalidation's flight keeps its refused outcome for those that join it.)
+        guard await flights.claimRefusal(of: session.key) else {
+            return .refused(AccessRefusal(account: account, denial: denial))
+        }
         try? await sessions.end(session.key)
         let end = await signOut.end(session.credentials, logger: logger)
-        let account = AccessRefusal.accountName(of: control.identity(of: session.profile), name: session.profile.name)
         return .refused(AccessRefusal(account: account, denial: denial, signOutURL: end.browserURL))
     }
 

@@ -211,6 +211,16 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
+    public func opensStoredSessions() async throws -> Bool {
+        let (client, logger, keys) = (self.client, self.logger, self.keys)
+        return try await bounded {
+            let rows = try await client.query("SELECT key, sealed_profile FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5", logger: logger)
+            var samples: [(Data, Data)] = []
+            for try await sample in rows.decode((Data, Data).self) { samples.append(sample) }
+            return SealedSessionRecord.anyOpens(samples, with: keys)
+        }
+    }
+
     public func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics {
         let (client, logger) = (self.client, self.logger)
         let (idle, created) = (idleCutoff.timeIntervalSince1970, createdCutoff.timeIntervalSince1970)

@@ -182,4 +182,13 @@ public final class SQLiteSessionStore: SessionStore, Service {
     public func checkHealth() async throws {
         _ = try await connection.query("SELECT 1")
     }
+
+    public func opensStoredSessions() async throws -> Bool {
+        let rows = try await connection.query("SELECT key, sealed_profile FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5")
+        let samples = rows.compactMap { row -> (Data, Data)? in
+            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob else { return nil }
+            return (Data(buffer: key), Data(buffer: sealed))
+        }
+        return SealedSessionRecord.anyOpens(samples, with: keys)
+    }
 }

@@ -80,6 +80,11 @@ struct SealedSessionRecord {
         return keys.userKey(for: profile.id)
     }
 
+    /// Whether any of the sampled rows (key digest, sealed profile) opens with `keys`; `true` for none.
+    static func anyOpens(_ samples: [(key: Data, sealedProfile: Data)], with keys: SessionKeys) -> Bool {
+        samples.isEmpty || samples.contains { userKey(ofSealedProfile: $0.sealedProfile, for: SessionKey(digest: $0.key), with: keys) != nil }
+    }
+
     /// A sealed field opened, but is not what the column holds.
     struct Unreadable: Error {}
 }

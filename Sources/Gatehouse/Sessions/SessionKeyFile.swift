@@ -29,6 +29,19 @@ public enum SessionKeyFile {
         return key
     }
 
+    /// Reads the key at `path`; a problem when there is none (tools that must not make a new key).
+    public static func load(at path: String) throws -> Data {
+        guard let key = try read(at: path) else {
+            throw Problem(description: "there is no session key file at \(absolute(path)); point sessions.keyFile (or sessions.encryptionKey) at the gateway's")
+        }
+        return key
+    }
+
+    /// `path` made absolute against the working directory, for messages.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
     private static func read(at path: String) throws -> Data? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let attributes = try FileManager.default.attributesOfItem(atPath: path)

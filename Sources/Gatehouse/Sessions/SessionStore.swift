@@ -66,4 +66,12 @@ public protocol SessionStore: Sendable {
     func statistics(idleCutoff: Date, createdCutoff: Date) async throws -> SessionStatistics
     /// Throws when the store cannot answer (for `/readyz`).
     func checkHealth() async throws
+    /// Whether the store's key opens the sessions it holds (`true` when it holds none): `false`
+    /// means they were sealed with another key, so no user key of this one can match them.
+    func opensStoredSessions() async throws -> Bool
+}
+
+extension SessionStore {
+    /// Stores that keep sessions in the clear (memory) open whatever they hold.
+    public func opensStoredSessions() async throws -> Bool { true }
 }

@@ -5,11 +5,12 @@ import Foundation
 public struct AccessIdentity: Sendable, Equatable {
     public var userID: String
     public var email: String?
-    public var emailVerified: Bool
+    /// What the provider says of the email: verified, not verified, or nothing (`nil`).
+    public var emailVerified: Bool?
     public var groups: [String]
     public var preferredUsername: String?
 
-    public init(userID: String, email: String?, emailVerified: Bool = false, groups: [String] = [], preferredUsername: String? = nil) {
+    public init(userID: String, email: String?, emailVerified: Bool? = nil, groups: [String] = [], preferredUsername: String? = nil) {
         self.userID = userID
         self.email = email
         self.emailVerified = emailVerified
@@ -18,7 +19,7 @@ public struct AccessIdentity: Sendable, Equatable {
     }
 
     /// Reads `profile`'s object once. A claim that is missing or of another type reads as absent:
-    /// no groups, an unverified email, no username.
+    /// no groups, nothing said of the email, no username.
     public init(profile: UserProfile, claims: ProfileClaimNames) {
         let members = (try? JSONValue(parsing: profile.json))?.objectValue ?? [:]
         self.init(
@@ -30,12 +31,13 @@ public struct AccessIdentity: Sendable, Equatable {
         )
     }
 
-    /// `true`, or the text `"true"` (some providers send strings).
-    private static func flag(_ value: JSONValue?) -> Bool {
+    /// `true` or `false`, or their text (some providers send strings); `nil` for anything else.
+    private static func flag(_ value: JSONValue?) -> Bool? {
         switch value {
         case .bool(let flag)?: flag
-        case .string(let text)?: text.lowercased() == "true"
-        default: false
+        case .string(let text)? where text.lowercased() == "true": true
+        case .string(let text)? where text.lowercased() == "false": false
+        default: nil
         }
     }
 

@@ -34,10 +34,34 @@ public struct AccessPolicy: Sendable, Equatable {
 
     /// The requirement of the longest prefix `path` starts with; `authenticated` when none does.
     /// A prefix ending in `/` also covers the path without it (`/admin/` covers `/admin`).
-    /// `path` should be normalized first (``RequestPath/normalized(_:)``).
+    /// Compared byte by byte; `path` should be normalized first (``RequestPath/normalized(_:)``).
     public func requirement(forPath path: String) -> Requirement {
-        routes.first { route in
-            path.hasPrefix(route.pathPrefix) || (route.pathPrefix.hasSuffix("/") && path == route.pathPrefix.dropLast())
-        }?.requirement ?? .authenticated
+        route(forPath: path, folded: false)?.requirement ?? .authenticated
+    }
+
+    /// What every reading of a forwarded path asks (``RequestPath/readings(_:)``): each reading's
+    /// requirement, and the requirement it has when case is ignored, as Express or ASP.NET route
+    /// `/ADMIN/` to `/admin/`. A request must pass them all.
+    public func requirements(forReadings readings: [String]) -> [Requirement] {
+        var found: [Requirement] = []
+        for path in readings {
+            for requirement in [requirement(forPath: path), route(forPath: path, folded: true)?.requirement ?? .authenticated]
+            where !found.contains(requirement) {
+                found.append(requirement)
+            }
+        }
+        return found
+    }
+
+    private func route(forPath path: String, folded: Bool) -> Route? {
+        let path = folded ? Self.asciiLowercased(path) : Array(path.utf8)
+        return routes.first { route in
+            let prefix = folded ? Self.asciiLowercased(route.pathPrefix) : Array(route.pathPrefix.utf8)
+            return path.starts(with: prefix) || (prefix.last == UInt8(ascii: "/") && path == Array(prefix.dropLast()))
+        }
+    }
+
+    private static func asciiLowercased(_ text: String) -> [UInt8] {
+        text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
     }
 }

@@ -4,17 +4,17 @@
 /// counting as one list. No lists: everyone signed in passes. Email lists need a verified email
 /// unless ``requireVerifiedEmail`` is off. An empty list is no list.
 public struct AccessRule: Sendable, Equatable {
-    /// Exact addresses, compared without regard to case.
+    /// Exact addresses, compared without regard to ASCII case.
     public var allowEmails: Set<String>
-    /// The part after `@`, exactly (no subdomains), compared without regard to case.
+    /// The part after `@`, exactly (no subdomains), compared without regard to ASCII case.
     public var allowEmailDomains: Set<String>
     /// Group (or role) names, compared exactly.
     public var allowGroups: Set<String>
     public var requireVerifiedEmail: Bool
 
     public init(allowEmails: [String] = [], allowEmailDomains: [String] = [], allowGroups: [String] = [], requireVerifiedEmail: Bool = true) {
-        self.allowEmails = Set(allowEmails.map { $0.lowercased() })
-        self.allowEmailDomains = Set(allowEmailDomains.map { $0.lowercased() })
+        self.allowEmails = Set(allowEmails.map(Self.asciiLowercased))
+        self.allowEmailDomains = Set(allowEmailDomains.map(Self.asciiLowercased))
         self.allowGroups = Set(allowGroups)
         self.requireVerifiedEmail = requireVerifiedEmail
     }
@@ -27,8 +27,8 @@ public struct AccessRule: Sendable, Equatable {
     /// Whether `identity` passes, and if not, why (for logs: names no value).
     public func evaluate(_ identity: AccessIdentity) -> AccessDecision {
         if !allowEmails.isEmpty || !allowEmailDomains.isEmpty {
-            guard let email = identity.email?.lowercased(), !email.isEmpty else { return .denied(.noEmail) }
-            if requireVerifiedEmail, !identity.emailVerified { return .denied(.emailNotVerified) }
+            guard let email = identity.email.map(Self.asciiLowercased), !email.isEmpty else { return .denied(.noEmail) }
+            if requireVerifiedEmail, identity.emailVerified != true { return .denied(.emailNotVerified) }
             let domain = email.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""
             guard allowEmails.contains(email) || (email.contains("@") && allowEmailDomains.contains(domain)) else {
                 return .denied(.emailNotAllowed)
@@ -38,6 +38,12 @@ public struct AccessRule: Sendable, Equatable {
             return .denied(.notInAllowedGroup)
         }
         return .allowed
+    }
+
+    /// `text` with A–Z made a–z and nothing else changed: Unicode case mapping would let the
+    /// Kelvin sign (U+212A) stand for `k`.
+    static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }
 

@@ -194,6 +194,23 @@ struct ManyInstancesTests {
             #expect(outputs[0].contains("sessions stored: 3") && outputs[0].contains("sessions live: 3") && outputs[0].contains("users with a live session: 2"))
             #expect(outputs[1].contains("sessions stored: 1") && outputs[1].contains("users with a live session: 1"))
             #expect(await gateway.stop() == 0)
+
+            // Pointed at the wrong place, it makes nothing and says so, rather than ending 0 sessions.
+            let elsewhere = try await GatehouseProcess.run(
+                ["sessions", "revoke", "--config", config.path, "--user", TestFixtures.graceID],
+                environment: ["GATEHOUSE_SESSIONS_SQLITE_PATH": "missing.sqlite"]
+            )
+            #expect(elsewhere.status != 0)
+            #expect(elsewhere.output.contains("there is no session database at /"), "\(elsewhere.output)")
+            #expect(!FileManager.default.fileExists(atPath: GatehouseProcess.repositoryRoot.appendingPathComponent("missing.sqlite").path))
+            let otherKey = Data(repeating: 9, count: 32).base64EncodedString()
+            let wrongKey = try await GatehouseProcess.run(
+                ["sessions", "revoke", "--config", config.path, "--user", TestFixtures.graceID],
+                environment: ["GATEHOUSE_SESSIONS_ENCRYPTION_KEY": otherKey]
+            )
+            #expect(wrongKey.status != 0)
+            #expect(wrongKey.output.contains("the session key does not open the sessions in this store"), "\(wrongKey.output)")
+            #expect(!wrongKey.output.contains(otherKey))
         }
         // The memory store cannot be reached from another process: a clear refusal.
         let memory = try await GatehouseProcess.run(

@@ -188,6 +188,10 @@ struct AccessRulesGatewayTests {
             #expect(try await check(&grace, "/admin").status == .forbidden, "/admin/ covers /admin")
             #expect(try await check(&grace, "/staff/rota", header: Self.forwardedURI).status == .ok)
             #expect(try await check(&grace, "/bad%zz").status == .forbidden, "a forwarded path that is not one passes nothing")
+            #expect(try await check(&grace, "/admin%2Fusers").status == .forbidden, "an app may decode %2F into a separator")
+            #expect(try await check(&grace, "/ADMIN/users").status == .forbidden, "an app may route without regard to case")
+            #expect(try await check(&grace, "/public/..;/admin/").status == .forbidden, "an app may drop ;parameters")
+            #expect(try await check(&anonymous, "/public/..%5Cadmin/").status == .unauthorized)
 
             var ada = Browser(client)
             try await ada.logIn(directory: harness.directory)
@@ -212,7 +216,12 @@ struct AccessRulesGatewayTests {
             var grace = Browser(client)
             try await grace.logIn(as: TestFixtures.graceID, directory: harness.directory)
             #expect(try await grace.get("/auth?allowed_groups=admins,ops", headers: [Self.originalURI: "/app/"]).status == .forbidden)
-            #expect(try await grace.get("/auth?allowed_groups=ops&allowed_groups=staff", headers: [Self.originalURI: "/app/"]).status == .ok)
+            #expect(try await grace.get("/auth?allowed_groups=ops,staff", headers: [Self.originalURI: "/app/"]).status == .ok)
+            #expect(
+                try await grace.get("/auth?allowed_groups=staff&allowed_groups=ops", headers: [Self.originalURI: "/app/"]).status == .forbidden,
+                "each occurrence must pass on its own: text appended to a location's query only narrows it"
+            )
+            #expect(try await grace.get("/auth?allowed_groups=", headers: [:]).status == .forbidden, "an empty list lets no one in")
             #expect(try await grace.get("/auth?allowed_email_domains=example.com", headers: [:]).status == .ok)
             #expect(try await grace.get("/auth?allowed_emails=ada@example.com", headers: [:]).status == .forbidden)
             #expect(try await grace.get("/auth", headers: [Self.originalURI: "/admin/", Self.forwardedURI: "/public/"]).status == .forbidden)
@@ -257,6 +266,24 @@ struct AccessRulesGatewayTests {
             var anonymous = Browser(client)
             let answer = try await anonymous.get("/auth", headers: [Self.forwardedURI: "/public/x"])
             #expect(answer.status == .ok)
+        }
+    }
+
+    @Test("the email goes to the app only when it is verified, unless requireVerifiedEmail is false")
+    func verifiedEmailHeader() async throws {
+        for require in [true, false] {
+            let harness = Self.harness(Self.access(requireVerifiedEmail: require))
+            try await harness.run { client in
+                var alan = Browser(client)
+                try await alan.logIn(as: TestFixtures.alanID, directory: harness.directory)
+                let answer = try await alan.get("/auth")
+                #expect(answer.status == .ok)
+                #expect(answer.headers[IdentityHeaders.user] == TestFixtures.alanID)
+                #expect(answer.headers[IdentityHeaders.email] == (require ? nil : "alan@example.com"))
+                var ada = Browser(client)
+                try await ada.logIn(directory: harness.directory)
+                #expect(try await ada.get("/auth").headers[IdentityHeaders.email] == "ada@example.com")
+            }
         }
     }
 
@@ -309,6 +336,13 @@ struct AccessRulesGatewayTests {
             let browserAnswer = try await phone.post("/logout?everywhere=1", accept: "text/html")
             #expect(browserAnswer.status == .seeOther)
             #expect(await harness.sessionCount == 1)
+
+            // A form that cannot be read logs nothing out, rather than passing for a plain logout.
+            try await phone.logIn(directory: harness.directory)
+            let oversized = try await phone.post("/logout", form: "everywhere=1&pad=" + String(repeating: "x", count: 5000))
+            #expect(oversized.status == .badRequest)
+            #expect(try await phone.get("/auth").status == .ok)
+            try await phone.post("/logout")
 
             // Plain POST /logout still ends just the one.
             try await phone.logIn(directory: harness.directory)

@@ -16,7 +16,8 @@ struct TraefikConventionsTests {
         let text = try String(contentsOf: url, encoding: .utf8)
         let address = try #require(text.firstMatch(of: /address: "http:\/\/[^\/"]+(\/[^"]*)"/)?.output.1)
         let block = try #require(text.components(separatedBy: "authResponseHeaders:").dropFirst().first)
-        let headers = block.split(separator: "\n").prefix { $0.trimmingCharacters(in: .whitespaces).hasPrefix("- ") }
+        let headers = block.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+            .prefix { $0.trimmingCharacters(in: .whitespaces).hasPrefix("- ") }
             .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(2).trimmingCharacters(in: .whitespaces) }
         return (String(address), headers, !text.contains("trustForwardHeader: false"))
     }
@@ -38,7 +39,11 @@ struct TraefikConventionsTests {
         let snippet = try Self.snippet()
         #expect(snippet.path == "/auth")
         #expect(!snippet.trustsClientHeaders, "Traefik must replace a client's X-Forwarded-* with its own")
-        #expect(Set(snippet.responseHeaders) == ["X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username"])
+        #expect(
+            Set(snippet.responseHeaders) == [
+                "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Access-Token",
+            ]
+        )
 
         var harness = GatewayHarness()
         harness.configuration.access.policy = AccessPolicy(routes: [
@@ -62,7 +67,7 @@ struct TraefikConventionsTests {
             let admin = try await ada.get(snippet.path, headers: Self.forwarded("/admin/settings"))
             #expect(admin.status == .ok)
             let answered = snippet.responseHeaders.map { admin.headers[HTTPField.Name($0)!] }
-            #expect(answered == [TestFixtures.adaID, "ada@example.com", "admins,staff", "adalovelace"])
+            #expect(answered == [TestFixtures.adaID, "ada@example.com", "admins,staff", "adalovelace", nil], "no access token unless passAccessToken")
         }
     }
 }

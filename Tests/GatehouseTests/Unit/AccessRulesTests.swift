@@ -86,7 +86,53 @@ struct AccessRulesTests {
         #expect(RequestPath.normalized(raw) == normalized)
     }
 
-    @Test("a forwarded path that is not one reads as nil", arguments: ["admin", "", "/bad%zz", "/nul%00byte", "/tab%09", "http://evil/admin"])
+    @Test(
+        "a path servers read differently has every reading: encoded separators, ;parameters and backslashes split it too",
+        arguments: [
+            ("/admin%2Fusers", ["/admin%2Fusers", "/admin/users"]),
+            ("/public/..%2Fadmin", ["/public/..%2Fadmin", "/admin"]),
+            ("/public/..;/admin/", ["/public/..;/admin/", "/admin/"]),
+            ("/public\\..\\admin", ["/public\\..\\admin", "/admin"]),
+            ("/admin;jsessionid=1/x", ["/admin;jsessionid=1/x", "/admin/x"]),
+            ("/plain/path", ["/plain/path"]),
+        ]
+    )
+    func readings(raw: String, readings: [String]) {
+        #expect(RequestPath.readings(raw) == readings)
+    }
+
+    @Test("every reading, and the case-blind match, must pass: /ADMIN/ and /admin%2F are the admins' too, and public subpaths stay public")
+    func readingsRequirements() {
+        let admins = AccessRule(allowGroups: ["admins"])
+        let policy = AccessPolicy(routes: [
+            .init(pathPrefix: "/public/", requirement: .public),
+            .init(pathPrefix: "/admin/", requirement: .rules(admins)),
+            .init(pathPrefix: "/app/", requirement: .rules(AccessRule(allowGroups: ["staff"]))),
+            .init(pathPrefix: "/app/help/", requirement: .public),
+        ])
+        func requirements(_ raw: String) -> [AccessPolicy.Requirement] { policy.requirements(forReadings: RequestPath.readings(raw) ?? []) }
+        #expect(requirements("/ADMIN/users").contains(.rules(admins)))
+        #expect(requirements("/admin%2Fusers").contains(.rules(admins)))
+        #expect(requirements("/public/..;/admin/").contains(.rules(admins)))
+        #expect(requirements("/public/page") == [.public])
+        #expect(requirements("/app/help/faq") == [.public], "a longer public prefix under a restricted one stays public")
+        #expect(requirements("/APP/HELP/faq") == [.authenticated, .public])
+    }
+
+    @Test("emails and domains compare by ASCII case only: the Kelvin sign is not a k")
+    func asciiCase() {
+        let rule = AccessRule(allowEmailDomains: ["key.example"])
+        #expect(rule.evaluate(AccessIdentity(userID: "u", email: "a@KEY.example", emailVerified: true)) == .allowed)
+        #expect(rule.evaluate(AccessIdentity(userID: "u", email: "a@\u{212A}ey.example", emailVerified: true)) == .denied(.emailNotAllowed))
+    }
+
+    @Test(
+        "a forwarded path that is not one reads as nil",
+        arguments: [
+            "admin", "", "/bad%zz", "/nul%00byte", "/tab%09", "http://evil/admin", "/admin/?\u{301}/../../public/", "/admin/\u{301}/..", "/caf\u{E9}",
+            "/with space", "/%C3%28",
+        ]
+    )
     func malformedPaths(raw: String) {
         #expect(RequestPath.normalized(raw) == nil)
     }
@@ -125,6 +171,8 @@ struct AccessRulesTests {
         )
         let bare = AccessIdentity(profile: UserProfile(id: "x", email: nil, name: nil, attributes: ["groups": .bool(true)]), claims: .openIDConnect)
         #expect(bare == AccessIdentity(userID: "x", email: nil), "mistyped claims read as absent")
+        #expect(bare.emailVerified == nil, "a provider that says nothing of the email")
+        #expect(AccessRule(allowEmailDomains: ["example.com"]).evaluate(AccessIdentity(userID: "x", email: "x@example.com")) == .denied(.emailNotVerified))
     }
 
     @Test("trusted proxies: CIDR ranges of either family, single addresses, IPv4 written as IPv6; anything else is refused")
@@ -139,6 +187,10 @@ struct AccessRulesTests {
         #expect(proxies.contains(try address("::ffff:10.1.1.1")))
         #expect(!proxies.contains(try address("11.0.0.1")))
         #expect(!proxies.contains(nil))
+        let mapped = try TrustedProxies.parse(["::ffff:10.0.0.0/104"]).get()
+        #expect(mapped.contains(try address("10.9.8.7")))
+        #expect(mapped.contains(try address("::ffff:10.9.8.7")))
+        #expect(!mapped.contains(try address("11.0.0.1")))
         #expect(TrustedProxies.loopback.contains(try address("127.0.0.1")))
         #expect(TrustedProxies.loopback.contains(try address("::1")))
         #expect(!TrustedProxies.loopback.contains(try address("10.0.0.1")))

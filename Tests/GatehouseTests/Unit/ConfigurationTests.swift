@@ -179,6 +179,18 @@ struct ConfigurationTests {
         try write("{ not json")
         guard case .refused = await reloader.reload() else { Issue.record("a broken file was applied"); return }
         #expect(live.redirects.value.afterLogin.path == "/welcome")
+
+        // Access rules reload, and removing a list entry is a change like any other.
+        let routes = #"[{"pathPrefix": "/public/", "policy": "public"}, {"pathPrefix": "/admin/", "allowGroups": ["admins"]}]"#
+        try write(#"{"provider": {"type": "mock"}, "sessions": {"store": "memory"}, "access": {"routes": \#(routes)}}"#)
+        guard case .reloaded(let applied, _) = await reloader.reload() else { Issue.record("the routes were not applied"); return }
+        #expect(applied.contains("access.routes.1.pathPrefix"))
+        #expect(live.access.value.policy.requirement(forPath: "/admin/x") == .rules(AccessRule(allowGroups: ["admins"])))
+        try write(#"{"provider": {"type": "mock"}, "sessions": {"store": "memory"}, "access": {"routes": [{"pathPrefix": "/public/", "policy": "public"}]}}"#)
+        guard case .reloaded(let removed, _) = await reloader.reload() else { Issue.record("removing a route changed nothing"); return }
+        #expect(removed.contains("access.routes.1.pathPrefix"))
+        #expect(live.access.value.policy.requirement(forPath: "/admin/x") == .authenticated)
+        #expect(await reloader.reload() == .unchanged)
     }
 
     @Test("access rules read the same from JSON, YAML and the environment; routes are a list; problems name the entry")

@@ -18,6 +18,8 @@ actor RevalidationFlights {
     }
 
     private var flights: [SessionKey: Flight] = [:]
+    /// Sessions already refused by the access rules (bounded like the flights).
+    private var refused: Set<SessionKey> = []
     /// How many finished flights are kept before they are dropped.
     private let capacity: Int
 
@@ -52,6 +54,12 @@ actor RevalidationFlights {
             }
         }
         return try await Self.value(of: task)
+    }
+
+    /// Whether the caller is the first to refuse the session `key`, and so the one to end it.
+    func claimRefusal(of key: SessionKey) -> Bool {
+        if refused.count >= capacity { refused.removeAll() }
+        return refused.insert(key).inserted
     }
 
     /// Drops what is known about `key` (the session has ended).
