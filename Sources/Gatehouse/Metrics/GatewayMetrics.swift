@@ -1,14 +1,15 @@
-import CoreMetrics
+import Foundation
 import HTTPTypes
-import Metrics
 import Prometheus
 
-/// What the gateway counts and times, named for Prometheus (the README lists them).
+/// What the gateway counts and times, named for Prometheus (the README lists them), each family
+/// with its `# HELP` text.
 ///
-/// Metrics are made through swift-metrics with an explicit factory, not the process-wide
-/// `MetricsSystem`, so each gateway in a process (and each test) counts on its own. Labels only
-/// ever take values from small fixed sets (matched routes, status codes, error codes), so no
-/// request can grow the number of series.
+/// Metrics go straight to a swift-prometheus registry of the gateway's own, not through
+/// swift-metrics: its factory makes every family without help text, and a family's help cannot
+/// be set afterwards. Each gateway in a process (and each test) counts on its own. Labels only ever
+/// take values from small fixed sets (matched routes, status codes, error codes), so no request
+/// can grow the number of series.
 public struct GatewayMetrics: Sendable {
     /// How a gated request's provider validation was settled.
     enum Validation: String {
@@ -30,32 +31,41 @@ public struct GatewayMetrics: Sendable {
         case logout
     }
 
-    private let factory: any MetricsFactory
-    /// The registry the factory feeds, when the metrics are exported.
-    private let registry: PrometheusCollectorRegistry?
-    private let counters = MetricHandleCache<CoreMetrics.Counter>()
-    private let timers = MetricHandleCache<CoreMetrics.Timer>()
+    /// Every family's help text, by name.
+    static let help: [String: String] = [
+        "gatehouse_http_requests_total": "Requests answered, by method, matched route and status.",
+        "gatehouse_http_request_duration_seconds": "Time to answer a request, by method and matched route.",
+        "gatehouse_logins_succeeded_total": "Login callbacks that started a session.",
+        "gatehouse_logins_failed_total": "Login callbacks that did not, by the error code shown.",
+        "gatehouse_provider_calls_total": "Calls to the identity provider, by step and outcome.",
+        "gatehouse_provider_call_duration_seconds": "Time per identity-provider step, retries included.",
+        "gatehouse_session_validations_total": "Gated requests by how their session was confirmed: fresh, fetched or shared.",
+        "gatehouse_sessions_live": "Sessions within their idle and absolute timeouts, as the store counts them.",
+    ]
 
-    private init(factory: any MetricsFactory, registry: PrometheusCollectorRegistry?) {
-        self.factory = factory
+    /// A gateway answers in microseconds to milliseconds; Prometheus's defaults start at 5 ms.
+    static let durationBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    /// The registry the metrics live in; `nil` when disabled.
+    private let registry: PrometheusCollectorRegistry?
+    private let counters = MetricHandleCache<Prometheus.Counter>()
+    private let histograms = MetricHandleCache<DurationHistogram>()
+
+    private init(registry: PrometheusCollectorRegistry?) {
         self.registry = registry
     }
 
     /// Metrics kept in a registry of their own and exported in Prometheus's text format.
     public static func prometheus() -> GatewayMetrics {
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // A gateway answers in microseconds to milliseconds; the defaults start at 5 ms.
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
-            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-            .seconds(2.5), .seconds(5), .seconds(10),
-        ]
-        return GatewayMetrics(factory: factory, registry: registry)
+        GatewayMetrics(registry: PrometheusCollectorRegistry())
     }
 
     /// Records nothing and exports nothing.
-    public static let disabled = GatewayMetrics(factory: NOOPMetricsHandler.instance, registry: nil)
+    public static let disabled = GatewayMetrics(registry: nil)
 
     /// Prometheus metrics when the configuration enables them, else ``disabled``.
     public static func forConfiguration(_ configuration: GatehouseConfiguration.Metrics) -> GatewayMetrics {
@@ -69,43 +79,50 @@ public struct GatewayMetrics: Sendable {
 
     func recordRequest(method: HTTPRequest.Method, route: String, status: Int, duration: Duration) {
         let method = Self.knownMethods.contains(method) ? method.rawValue : "OTHER"
-        counter("gatehouse_http_requests_total", [("method", method), ("route", route), ("status", String(status))]).increment()
-        timer("gatehouse_http_request_duration_seconds", [("method", method), ("route", route)]).record(duration: duration)
+        counter("gatehouse_http_requests_total", [("method", method), ("route", route), ("status", String(status))])?.increment()
+        histogram("gatehouse_http_request_duration_seconds", [("method", method), ("route", route)])?.record(duration)
     }
 
     func recordLoginSucceeded() {
-        counter("gatehouse_logins_succeeded_total").increment()
+        counter("gatehouse_logins_succeeded_total")?.increment()
     }
 
     /// - Parameter reason: the stable code of the error the browser was shown (``GatewayError/code``).
     func recordLoginFailed(reason: String) {
-        counter("gatehouse_logins_failed_total", [("reason", reason)]).increment()
+        counter("gatehouse_logins_failed_total", [("reason", reason)])?.increment()
     }
 
     /// - Parameter outcome: `ok`, or the kind of ``ProviderError`` the call ended with.
     func recordProviderCall(_ operation: ProviderOperation, outcome: String, duration: Duration) {
-        counter("gatehouse_provider_calls_total", [("operation", operation.rawValue), ("outcome", outcome)]).increment()
-        timer("gatehouse_provider_call_duration_seconds", [("operation", operation.rawValue)]).record(duration: duration)
+        counter("gatehouse_provider_calls_total", [("operation", operation.rawValue), ("outcome", outcome)])?.increment()
+        histogram("gatehouse_provider_call_duration_seconds", [("operation", operation.rawValue)])?.record(duration)
     }
 
     func recordValidation(_ validation: Validation) {
-        counter("gatehouse_session_validations_total", [("result", validation.rawValue)]).increment()
+        counter("gatehouse_session_validations_total", [("result", validation.rawValue)])?.increment()
     }
 
     func recordLiveSessions(_ count: Int) {
-        Gauge(label: "gatehouse_sessions_live", factory: factory).record(count)
+        registry?.makeGauge(descriptor: Self.descriptor("gatehouse_sessions_live")).set(Double(count))
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
-        counters.handle(for: .init(name: label, dimensions: dimensions)) {
-            CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+    private func counter(_ name: String, _ labels: [(String, String)] = []) -> Prometheus.Counter? {
+        guard let registry else { return nil }
+        return counters.handle(for: .init(name: name, dimensions: labels)) {
+            labels.isEmpty ? registry.makeCounter(descriptor: Self.descriptor(name)) : registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
         }
     }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        timers.handle(for: .init(name: label, dimensions: dimensions)) {
-            CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+    private func histogram(_ name: String, _ labels: [(String, String)]) -> DurationHistogram? {
+        guard let registry else { return nil }
+        return histograms.handle(for: .init(name: name, dimensions: labels)) {
+            registry.makeDurationHistogram(descriptor: Self.descriptor(name), labels: labels, buckets: Self.durationBuckets)
         }
+    }
+
+    /// The family `name` (a full name, unit included) with its help text.
+    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? "")
     }
 
     private static let knownMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options, .connect, .trace]

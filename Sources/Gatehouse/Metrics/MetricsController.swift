@@ -3,11 +3,17 @@ import Logging
 
 /// `GET /metrics`: everything counted so far, in Prometheus's text format.
 ///
-/// The live-session gauge is read from the store at each scrape, so it counts every instance's
-/// sessions when the store is shared, and expired sessions the sweeper has not removed yet do not count.
+/// The live-session gauge is counted by the store (at most every 15 s, ``LiveSessionCount``), so
+/// it counts every instance's sessions when the store is shared, and expired sessions the sweeper
+/// has not removed yet do not count.
 struct MetricsController<Context: RequestContext>: Sendable {
     let metrics: GatewayMetrics
-    let sessions: SessionManager
+    let liveSessions: LiveSessionCount
+
+    init(metrics: GatewayMetrics, sessions: SessionManager) {
+        self.metrics = metrics
+        self.liveSessions = LiveSessionCount(sessions: sessions)
+    }
 
     func addRoutes(to router: Router<Context>) {
         router.get("metrics") { _, context in await scrape(logger: context.logger) }
@@ -15,7 +21,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
 
     func scrape(logger: Logger) async -> Response {
         do {
-            metrics.recordLiveSessions(try await sessions.liveCount())
+            metrics.recordLiveSessions(try await liveSessions.value())
         } catch {
             // The other metrics are still worth having; the gauge keeps its last value.
             logger.warning("The session store failed to count live sessions", metadata: ["error.type": "\(type(of: error))"])

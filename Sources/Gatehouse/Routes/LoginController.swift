@@ -133,6 +133,12 @@ struct LoginController<Context: RequestContext>: Sendable {
             ProviderFailureLog.record(error, during: "login", logger: logger)
             return .failure(.provider(error))
         }
+        guard signIn.profile.hasCarriableID else {
+            // No session for a user the app behind could not be told about (an empty or non-ASCII id).
+            logger.warning("Login refused: the provider's user id is empty or cannot be carried in a header")
+            _ = await signOut.end(signIn.credentials, logger: logger)
+            return .failure(.provider(.badResponse(reason: "the provider's user id is empty or cannot be carried in a header")))
+        }
         let control = access.value
         if let denial = control.sessionDenial(for: signIn.profile) {
             // No session; what the provider issued is revoked, and the page offers its sign-out.

@@ -75,14 +75,48 @@ public struct LineLogHandler: LogHandler {
             line += " "
             line += key
             line += "="
-            line += value.description
+            Self.appendValue(value.description, to: &line)
         }
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        Self.appendEscaped(event.message.description, to: &line)
         line += "\n"
         write(line)
+    }
+
+    /// A metadata value as logfmt writes one: bare when it is a plain word, else quoted with `"`
+    /// and `\` escaped, so a value from outside (a provider's message, a user agent) cannot end
+    /// the line or pass for another field.
+    static func appendValue(_ value: String, to line: inout String) {
+        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") }
+        guard !plain else {
+            line += value
+            return
+        }
+        line += "\""
+        appendEscaped(value, to: &line, quoting: true)
+        line += "\""
+    }
+
+    /// `text` with control characters written as escapes (`\n`, `\u{1B}`), so it stays on its line.
+    static func appendEscaped(_ text: String, to line: inout String, quoting: Bool = false) {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && !(quoting && ($0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\"))) }) {
+            line += text  // the usual case: nothing to escape
+            return
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case "\"" where quoting: line += "\\\""
+            case "\\" where quoting: line += "\\\\"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                line += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
     }
 
     private func write(_ line: String) {

@@ -36,6 +36,13 @@ public struct UserProfile: Sendable {
 }
 
 extension UserProfile {
+    /// Whether the id can name the user everywhere the gateway passes it on (`X-Auth-Request-User`,
+    /// logs): not empty or blank, printable ASCII only, at most 255 bytes. A sign-in whose id is
+    /// not is refused, so nothing downstream ever sees an anonymous or mangled user.
+    public var hasCarriableID: Bool {
+        !id.isEmpty && id.utf8.count <= 255 && id.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
     /// Whether `other` is this profile to the byte: the same fields and the same JSON text.
     /// Cheaper than `==`, which parses two differing texts to compare their meaning.
     public func hasSameText(as other: UserProfile) -> Bool {

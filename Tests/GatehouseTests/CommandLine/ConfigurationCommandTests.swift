@@ -88,7 +88,7 @@ struct ConfigurationCommandTests {
 
         try write("/two", "info", port + 1)
         kill(process.pid, SIGHUP)
-        _ = try await process.waitFor(#"applied=logLevel, redirects\.afterLogin reason=SIGHUP .*Configuration reloaded"#)
+        _ = try await process.waitFor(#"applied="logLevel, redirects\.afterLogin" reason=SIGHUP .*Configuration reloaded"#)
         _ = try await process.waitFor(#"needs\.restart=listen\.port reason=SIGHUP .*need a restart"#)
         #expect(try await logIn(client, at: base) == "/two", "the new afterLogin, on the port the gateway started with")
         _ = try await process.waitFor(#"http\.route=/login"#)
@@ -99,7 +99,7 @@ struct ConfigurationCommandTests {
         #expect(try await logIn(client, at: base) == "/two")
 
         try write("/three", "info", port)
-        _ = try await process.waitFor(#"applied=redirects\.afterLogin reason=the file .* changed .*Configuration reloaded"#, within: .seconds(30))
+        _ = try await process.waitFor(#"applied=redirects\.afterLogin reason="the file .* changed" .*Configuration reloaded"#, within: .seconds(30))
         #expect(try await logIn(client, at: base) == "/three", "a change of the file is noticed without a signal")
     }
 

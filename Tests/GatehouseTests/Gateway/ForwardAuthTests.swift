@@ -45,6 +45,25 @@ struct ForwardAuthTests {
         }
     }
 
+    @Test(
+        "a sign-in whose user id is empty, blank or not header-safe gets no session: /auth never says yes without a user",
+        arguments: ["", " ", "\t", "Zoë", "id\r\nX-Injected: 1", "a b", String(repeating: "x", count: 256)]
+    )
+    func uncarriableUserID(id: String) async throws {
+        let harness = GatewayHarness()
+        harness.provider.renameProfiles(to: id)
+        try await harness.run { client in
+            var browser = Browser(client)
+            let callback = try await browser.logIn(directory: harness.directory)
+            #expect(callback.status == .badGateway)
+            #expect(callback.json?.objectValue?["error"] == .string("provider_bad_response"))
+            #expect(await harness.sessionCount == 0)
+            let auth = try await browser.get("/auth")
+            #expect(auth.status == .unauthorized)
+            #expect(auth.headers[Self.user] == nil)
+        }
+    }
+
     @Test("a token the provider now rejects is 401 at /auth, and the session is gone")
     func rejectedToken() async throws {
         let harness = GatewayHarness(revalidateAfter: 0)

@@ -46,7 +46,46 @@ struct MetricsTests {
             try await browser.post("/logout")
             let signedOut = try await Self.scrape(client)
             #expect(signedOut.value(#"gatehouse_provider_calls_total{operation="logout",outcome="ok"}"#) == 1)
-            #expect(signedOut.value("gatehouse_sessions_live") == 0)
+            #expect(signedOut.value("gatehouse_sessions_live") == 1, "counted at most every 15 s: the first scrape's count stands")
+            for _ in 0..<20 { _ = try await Self.scrape(client) }
+            #expect(harness.store.liveCountCalls == 1, "twenty more scrapes cost the store nothing")
+        }
+    }
+
+    @Test("the live count is asked of the store once per period, and concurrent scrapes share one count")
+    func liveCountCache() async throws {
+        let store = SwitchableStore()
+        let sessions = SessionManager(store: store, configuration: .init())
+        let cached = LiveSessionCount(sessions: sessions, maximumAge: .seconds(3600))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 { group.addTask { try await cached.value() } }
+            for try await count in group { #expect(count == 0) }
+        }
+        #expect(store.liveCountCalls == 1)
+        let fresh = LiveSessionCount(sessions: sessions, maximumAge: .zero)
+        _ = try await fresh.value()
+        _ = try await fresh.value()
+        #expect(store.liveCountCalls == 3, "with no period, each scrape counts")
+    }
+
+    @Test("every metric family has HELP and TYPE, and promtool finds nothing wrong with the exposition")
+    func promtool() async throws {
+        let harness = GatewayHarness(revalidateAfter: 0)
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            try await browser.get("/dashboard")
+            try await browser.get("/auth")
+            try await browser.get("/login/callback/nope?token=x")
+            try await browser.post("/logout")
+            let text = try await Self.scrape(client).text
+            let families = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+            #expect(families == Set(GatewayMetrics.help.keys.map { Substring($0) }), "every family the gateway has, each described")
+            for family in families {
+                #expect(text.contains("# HELP \(family) "), "\(family) has no HELP")
+            }
+            let checked = try await Promtool.check(text)
+            #expect(checked.status == 0 && checked.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool: \(checked.output)")
         }
     }
 
@@ -101,5 +140,25 @@ struct MetricsTests {
             let response = try await client.execute(uri: "/metrics", method: .get, headers: [:], body: nil)
             #expect(response.status == .notFound)
         }
+    }
+}
+
+/// Prometheus's own checker (`promtool`, from Debian's prometheus package).
+enum Promtool {
+    static let binary = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let required = ProcessInfo.processInfo.environment["GATEHOUSE_REQUIRE_PROMTOOL"] == "1"
+
+    /// `promtool check metrics` on `text`; without promtool, a failure when required, else a
+    /// recorded skip reason as the output and status 0.
+    static func check(_ text: String) async throws -> (status: Int32, output: String) {
+        guard let binary else {
+            try #require(!required, "GATEHOUSE_REQUIRE_PROMTOOL=1 but promtool is not installed (apt-get install -y prometheus)")
+            return (0, "")
+        }
+        let input = try TestFixtures.temporaryDirectory().appendingPathComponent("metrics.txt")
+        defer { try? FileManager.default.removeItem(at: input.deletingLastPathComponent()) }
+        try Data(text.utf8).write(to: input)
+        let process = try GatehouseProcess(["-c", "\(binary) check metrics < '\(input.path)'"], executable: URL(fileURLWithPath: "/bin/sh"))
+        return await process.finished()
     }
 }

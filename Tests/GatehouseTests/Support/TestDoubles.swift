@@ -14,6 +14,11 @@ final class ScriptedProvider: IdentityProvider {
         self.base = base
     }
 
+    private let profileID = Mutex<String?>(nil)
+
+    /// Makes every sign-in's profile carry the id `id` (`nil`: the provider's own).
+    func renameProfiles(to id: String?) { profileID.withLock { $0 = id } }
+
     /// Makes every login completion fail with `error` (`nil`: delegate again).
     func failCompletions(with error: ProviderError?) { completionFailure.withLock { $0 = error } }
     func failRevalidations(with error: ProviderError?) { revalidationFailure.withLock { $0 = error } }
@@ -25,7 +30,11 @@ final class ScriptedProvider: IdentityProvider {
 
     func completeLogin(_ completion: LoginCompletion) async throws(ProviderError) -> SignIn {
         if let error = completionFailure.withLock({ $0 }) { throw error }
-        return try await base.completeLogin(completion)
+        var signIn = try await base.completeLogin(completion)
+        if let id = profileID.withLock({ $0 }) {
+            signIn.profile = UserProfile(id: id, email: signIn.profile.email, name: signIn.profile.name, json: signIn.profile.json)
+        }
+        return signIn
     }
 
     func revalidate(_ credentials: Credentials, current: UserProfile) async throws(ProviderError) -> Revalidation {
@@ -67,8 +76,13 @@ final class SwitchableStore: SessionStore {
     }
     func countLive(idleCutoff: Date, createdCutoff: Date) async throws -> Int {
         try check()
+        liveCounts.withLock { $0 += 1 }
         return await base.countLive(idleCutoff: idleCutoff, createdCutoff: createdCutoff)
     }
+
+    private let liveCounts = Mutex(0)
+    /// How many times the live sessions were counted.
+    var liveCountCalls: Int { liveCounts.withLock { $0 } }
     func deleteSessions(ofUser userID: String) async throws -> Int {
         try check()
         return await base.deleteSessions(ofUser: userID)

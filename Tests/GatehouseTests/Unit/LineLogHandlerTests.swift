@@ -45,6 +45,25 @@ struct LineLogHandlerTests {
         #expect(lines.last?.hasSuffix(" warning gatehouse: hb.request.id=abc zone=base [Src] plain") == true)
     }
 
+    @Test("values from outside cannot forge a line or a field: control characters are escaped, values with spaces, = or quotes are quoted")
+    func forgedLines() throws {
+        let file = try LogFile()
+        let logger = Logger(label: "gatehouse") { label in LineLogHandler(label: label, fileDescriptor: file.descriptor, metadataProvider: nil) }
+        let hostile = "bad token\n2026-01-01T00:00:00+0000 critical gatehouse: user.id=admin [Gatehouse] Signed in"
+        logger.warning(
+            "The provider said: \(hostile)\u{1B}[31m",
+            metadata: ["reason": "\(hostile)", "user.agent": "x\" admin=\"yes", "plain": "ok", "empty": ""]
+        )
+        let lines = try file.lines()
+        #expect(lines.count == 1, "one record, one line: \(lines)")
+        let line = try #require(lines.first)
+        #expect(line.contains(#"reason="bad token\n2026-01-01T00:00:00+0000 critical gatehouse: user.id=admin [Gatehouse] Signed in""#))
+        #expect(line.contains(#"user.agent="x\" admin=\"yes""#))
+        #expect(line.contains(" plain=ok "))
+        #expect(line.contains(#" empty="" "#))
+        #expect(line.hasSuffix(#"Signed in\u{1B}[31m"#))
+    }
+
     @Test("lines logged from many tasks at once arrive whole, none split or interleaved")
     func concurrentLines() async throws {
         let file = try LogFile()
