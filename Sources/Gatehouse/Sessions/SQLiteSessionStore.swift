@@ -5,6 +5,10 @@ import NIOFoundationCompat
 import SQLiteNIO
 import ServiceLifecycle
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Sessions in a SQLite file: the default store, survives restarts, one gateway per file.
 ///
 /// Rows are keyed by the SHA-256 of the session id; credentials and profile are sealed with
@@ -23,7 +27,11 @@ public final class SQLiteSessionStore: SessionStore, Service {
     }
 
     /// Opens (creating if needed) the database at `path`, and brings its schema up to date.
+    /// Opens (or creates) the database at `path`. A new file is made with mode 0600 before SQLite
+    /// opens it; SQLite gives its `-wal` and `-shm` files the same mode.
     public static func open(path: String, keys: SessionKeys, logger: Logger) async throws -> SQLiteSessionStore {
+        let created = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { Glibc.close(created) }
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
             try await SQLiteSchema.migrate(connection)

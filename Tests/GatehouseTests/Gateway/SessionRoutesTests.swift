@@ -275,3 +275,46 @@ final class SecretsSeen: Sendable {
     func add(_ value: String) { values.withLock { $0.append(value) } }
     var all: [String] { values.withLock { $0 } }
 }
+
+@Suite("Cookies and identity over https")
+struct SecureCookieTests {
+    @Test(
+        "with https and secure cookies every cookie is __Host- (Secure, Path=/, no Domain), and a name the operator gave __Host- itself logs in",
+        arguments: ["gatehouse_session", "__Host-app"]
+    )
+    func hostPrefix(cookieName: String) async throws {
+        var harness = GatewayHarness()
+        harness.configuration.publicURL = "https://gatehouse.test"
+        harness.configuration.sessions.secureCookies = true
+        harness.configuration.sessions.cookieName = cookieName
+        let expected = cookieName.hasPrefix("__Host-") ? cookieName : "__Host-" + cookieName
+        let directory = harness.directory
+        try await harness.run { client in
+            let login = try await client.execute(uri: "/login", method: .get, headers: [:], body: nil)
+            let attempt = try #require(login.headers[values: .setCookie].first { $0.hasPrefix(expected + "_state_") })
+            for cookie in [attempt] {
+                #expect(cookie.contains("; Secure") && cookie.contains("; Path=/") && !cookie.lowercased().contains("domain="), "\(cookie)")
+            }
+            var browser = Browser(client)
+            let callback = try await browser.logIn(directory: directory)
+            #expect(callback.status == .seeOther)
+            let session = try #require(callback.headers[values: .setCookie].first { $0.hasPrefix(expected + "=") })
+            #expect(session.contains("; Secure") && session.contains("; Path=/") && session.contains("HttpOnly") && !session.lowercased().contains("domain="))
+            #expect(try await browser.get("/dashboard").status == .ok)
+        }
+    }
+
+    @Test("a revalidation that answers for another user ends the session")
+    func revalidationForAnotherUser() async throws {
+        let harness = GatewayHarness(revalidateAfter: 0)
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            harness.provider.answerRevalidations(as: TestFixtures.graceID)
+            #expect(try await browser.get("/auth").status == .unauthorized)
+            #expect(await harness.sessionCount == 0)
+            harness.provider.answerRevalidations(as: nil)
+            #expect(try await browser.get("/auth").status == .unauthorized, "the session does not come back")
+        }
+    }
+}

@@ -39,8 +39,17 @@ final class ScriptedProvider: IdentityProvider {
 
     func revalidate(_ credentials: Credentials, current: UserProfile) async throws(ProviderError) -> Revalidation {
         if let error = revalidationFailure.withLock({ $0 }) { throw error }
-        return try await base.revalidate(credentials, current: current)
+        var revalidation = try await base.revalidate(credentials, current: current)
+        if let id = revalidatedID.withLock({ $0 }) {
+            revalidation.profile = UserProfile(id: id, email: revalidation.profile.email, name: revalidation.profile.name, json: revalidation.profile.json)
+        }
+        return revalidation
     }
+
+    private let revalidatedID = Mutex<String?>(nil)
+
+    /// Makes every revalidation answer for the user `id` (`nil`: the provider's own answer).
+    func answerRevalidations(as id: String?) { revalidatedID.withLock { $0 = id } }
 
     func endSession(_ credentials: Credentials, postLogoutURL: String) async -> SessionEnd {
         if let error = endFailure.withLock({ $0 }) { return SessionEnd(revocation: .failed(error)) }

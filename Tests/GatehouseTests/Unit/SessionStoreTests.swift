@@ -287,4 +287,42 @@ struct SessionStoreTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: SessionKeyFile.Problem.self) { try SessionKeyFile.loadOrCreate(at: path) }
     }
+
+    @Test("processes starting at once all read the one finished key; a symlink or another user's file is refused; nothing is left half-written")
+    func keyFileRaces() async throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sessions.key").path
+        let keys = try await withThrowingTaskGroup(of: Data.self) { group in
+            for _ in 0..<16 {
+                group.addTask { try SessionKeyFile.loadOrCreate(at: path) }
+            }
+            return try await group.reduce(into: [Data]()) { $0.append($1) }
+        }
+        #expect(Set(keys).count == 1, "every starter uses the key that was linked first")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["sessions.key"], "no temporary file stays behind")
+
+        let link = directory.appendingPathComponent("linked.key").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        #expect(throws: SessionKeyFile.Problem.self) { try SessionKeyFile.loadOrCreate(at: link) }
+        if geteuid() == 0 {
+            // Only root can give a file away; CI runs as root.
+            #expect(chown(path, 65534, 65534) == 0)
+            #expect(throws: SessionKeyFile.Problem.self) { try SessionKeyFile.loadOrCreate(at: path) }
+        }
+    }
+
+    @Test("a new SQLite database and its WAL are made with mode 0600")
+    func sqliteFileModes() async throws {
+        let directory = try TestFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sessions.sqlite").path
+        let store = try await SQLiteSessionStore.open(path: path, keys: .ephemeral(), logger: Logger(label: "test"))
+        try await store.insert(makeSession().1)
+        for file in [path, path + "-wal"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        try await store.close()
+    }
 }
