@@ -26,9 +26,8 @@ public final class SQLiteSessionStore: SessionStore, Service {
         self.logger = logger
     }
 
-    /// Opens (creating if needed) the database at `path`, and brings its schema up to date.
     /// Opens (or creates) the database at `path`. A new file is made with mode 0600 before SQLite
-    /// opens it; SQLite gives its `-wal` and `-shm` files the same mode.
+    /// opens it; SQLite gives its `-wal` and `-shm` files the same mode. The schema is brought up to date.
     public static func open(path: String, keys: SessionKeys, logger: Logger) async throws -> SQLiteSessionStore {
         let created = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if created >= 0 { Glibc.close(created) }

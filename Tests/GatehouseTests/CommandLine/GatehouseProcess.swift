@@ -36,17 +36,13 @@ final class GatehouseProcess: @unchecked Sendable {
     private let output = Output()
     private let lines: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
-    private let exits: AsyncStream<Int32>
+    private let exit = ExitRecord()
 
     /// - Parameter executable: another program to run instead of `gatehouse` (nginx, for instance).
     init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, executable: URL? = nil) throws {
         (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        let (exits, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
-        self.exits = exits
-        process.terminationHandler = { process in
-            exitContinuation.yield(process.terminationStatus)
-            exitContinuation.finish()
-        }
+        let exit = self.exit
+        process.terminationHandler = { process in exit.record(process.terminationStatus) }
         process.executableURL = try executable ?? Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? Self.repositoryRoot
@@ -108,27 +104,115 @@ final class GatehouseProcess: @unchecked Sendable {
         }
     }
 
-    /// Sends a signal (SIGTERM by default) and waits for the exit status.
-    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+    /// Sends a signal (SIGTERM by default) and waits up to `limit` for the exit status.
+    func stop(signal: Int32 = SIGTERM, within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> Int32 {
         kill(process.processIdentifier, signal)
-        return await exitStatus()
+        return await exitStatus(within: limit, sourceLocation: sourceLocation)
     }
 
-    /// Waits for the process to end and returns its exit status.
-    func exitStatus() async -> Int32 {
-        for await status in exits { return status }
-        return process.terminationStatus
+    /// Waits up to `limit` for the process to end and returns its exit status.
+    ///
+    /// A process still running then has hung: it is sent SIGQUIT, on which Swift's backtracer
+    /// prints every thread into the output, then killed, and the wait records an issue with all it
+    /// printed and returns -1. A hang fails its test with a reason instead of running out the clock.
+    func exitStatus(
+        within limit: Duration = .seconds(90),
+        backtraceTime: Duration = .seconds(30),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Int32 {
+        if let status = await exit.status(within: limit) { return status }
+        kill(process.processIdentifier, SIGQUIT)
+        if await exit.status(within: backtraceTime) == nil {
+            kill(process.processIdentifier, SIGKILL)
+            _ = await exit.status(within: .seconds(5))
+        }
+        let command = ([process.executableURL?.lastPathComponent ?? "?"] + (process.arguments ?? [])).joined(separator: " ")
+        Issue.record("`\(command)` was still running after \(limit); it printed:\n\(printed)", sourceLocation: sourceLocation)
+        return -1
     }
 
-    /// Waits for the process to end and its output to be read to the end.
-    func finished() async -> (status: Int32, output: String) {
-        for await _ in lines {}
-        return (await exitStatus(), printed)
+    /// Waits for the process to end, then for its output to be read to the end.
+    ///
+    /// The end of the output is awaited for at most `drain` after the exit, so that a pipe held
+    /// open by some other descendant cannot hang the test; what the process wrote before it
+    /// exited is in the pipe by then.
+    func finished(within limit: Duration = .seconds(90), drain: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation) async -> (
+        status: Int32, output: String
+    ) {
+        let status = await exitStatus(within: limit, sourceLocation: sourceLocation)
+        let lines = self.lines
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in lines {} }
+            group.addTask { try? await Task.sleep(for: drain) }
+            await group.next()
+            group.cancelAll()
+        }
+        return (status, printed)
     }
 
     /// Runs `gatehouse` with `arguments` to its end.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        try await GatehouseProcess(arguments, environment: environment).finished()
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (status: Int32, output: String) {
+        try await GatehouseProcess(arguments, environment: environment).finished(sourceLocation: sourceLocation)
+    }
+
+    /// The exit status, once the process has ended, for any number of waiters with deadlines.
+    final class ExitRecord: Sendable {
+        private struct State {
+            var status: Int32?
+            var waiters: [UInt64: CheckedContinuation<Int32?, Never>] = [:]
+            var nextWaiter: UInt64 = 0
+        }
+        private let state = Mutex(State())
+
+        func record(_ status: Int32) {
+            let waiters = state.withLock { state in
+                state.status = status
+                defer { state.waiters = [:] }
+                return state.waiters.values
+            }
+            for waiter in waiters { waiter.resume(returning: status) }
+        }
+
+        /// The status, or nil when the process is still running after `limit`.
+        func status(within limit: Duration) async -> Int32? {
+            await withTaskGroup(of: Int32?.self) { group in
+                group.addTask { await self.wait() }
+                group.addTask {
+                    try? await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first ?? state.withLock { $0.status }
+            }
+        }
+
+        /// The status once the process ends; nil if the waiting task is cancelled first.
+        private func wait() async -> Int32? {
+            let id = state.withLock { state in
+                defer { state.nextWaiter += 1 }
+                return state.nextWaiter
+            }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
+                    state.withLock { state in
+                        if let status = state.status {
+                            continuation.resume(returning: status)
+                        } else if Task.isCancelled {
+                            continuation.resume(returning: nil)
+                        } else {
+                            state.waiters[id] = continuation
+                        }
+                    }
+                }
+            } onCancel: {
+                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
+            }
+        }
     }
 
     struct ProcessFailure: Error, CustomStringConvertible {

@@ -64,7 +64,7 @@ struct BrowserEndToEndTests {
             ] + flowArguments,
             executable: python
         )
-        let status = await flow.exitStatus()
+        let status = await flow.exitStatus(within: .seconds(150))
         #expect(status == 0, "the browser flow failed:\n\(flow.printed)\ngatehouse demo printed:\n\(demo.printed)")
         for step in steps {
             let screenshot = try #require(FileManager.default.contents(atPath: output.appendingPathComponent("\(step).png").path), "no screenshot \(step)")
