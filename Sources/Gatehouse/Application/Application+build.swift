@@ -13,13 +13,15 @@ import ServiceLifecycle
 ///     when the configuration enables metrics. `/metrics` is served here unless the configuration
 ///     gives it a listener of its own.
 ///   - live: the settings a reload may change; by default fixed at `configuration`'s.
+///   - now: the sessions' clock; by default the store's (``GatewayComponents/clock``), else this machine's.
 public func buildRouter(
     configuration: GatehouseConfiguration,
     components: GatewayComponents,
     metrics: GatewayMetrics? = nil,
     live: LiveSettings? = nil,
-    now: @escaping @Sendable () -> Date = Date.init
+    now: (@Sendable () -> Date)? = nil
 ) -> Router<GatewayRequestContext> {
+    let now = now ?? components.clock ?? Date.init
     let metrics = metrics ?? .forConfiguration(configuration.metrics)
     let live = live ?? LiveSettings(configuration: configuration)
     let provider = InstrumentedProvider(base: components.provider, metrics: metrics)
@@ -65,7 +67,9 @@ public func buildRouter(
         MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
     }
     if let directory = components.mockDirectory {
-        MockProviderController(directory: directory).addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
+        // The in-gateway mock hands tokens only back to this gateway.
+        MockProviderController(directory: directory, returnOrigin: URL(string: configuration.publicURL))
+            .addRoutes(to: router.group(RouterPath(MockProviderMount.pathPrefix)))
     }
 
     // Read the session as it is: greeting and logging out need no fresh confirmation.
@@ -87,7 +91,8 @@ public func buildRouter(
 /// - Parameters:
 ///   - components: the provider and store to use; by default, those the configuration names.
 ///   - live: the settings a reload may change (``ConfigurationReloader``); by default fixed.
-///   - now: the sessions' clock (tests move it by hand).
+///   - now: the sessions' clock (tests move it by hand); by default the store's
+///     (``GatewayComponents/clock``), else this machine's.
 ///   - onServerRunning: called with the listening channel once the server accepts connections.
 ///   - onMetricsServerRunning: the same for the metrics listener, when the configuration has one.
 public func buildApplication(
@@ -95,12 +100,13 @@ public func buildApplication(
     components: GatewayComponents? = nil,
     mockUsers: [[String: JSONValue]] = [],
     live: LiveSettings? = nil,
-    now: @escaping @Sendable () -> Date = Date.init,
+    now: (@Sendable () -> Date)? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     onMetricsServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let components = try await resolvedComponents(components, configuration: configuration, mockUsers: mockUsers, logger: logger)
+    let now = now ?? components.clock ?? Date.init
     let metrics = GatewayMetrics.forConfiguration(configuration.metrics)
     let live = live ?? LiveSettings(configuration: configuration)
     let router = buildRouter(configuration: configuration, components: components, metrics: metrics, live: live, now: now)

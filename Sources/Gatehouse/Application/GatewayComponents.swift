@@ -19,6 +19,9 @@ public struct GatewayComponents: Sendable {
     public var services: [any Service]
     /// Work to finish once the services run and before the server accepts requests (schema creation).
     public var preparations: [@Sendable () async throws -> Void]
+    /// The clock sessions are stamped by, when the store has one of its own (a shared database's);
+    /// nil for this machine's.
+    public var clock: (@Sendable () -> Date)?
 
     public init(
         provider: any IdentityProvider,
@@ -27,7 +30,8 @@ public struct GatewayComponents: Sendable {
         spentLoginStates: any SpentLoginStateStore = MemorySpentLoginStateStore(),
         mockDirectory: MockDirectory? = nil,
         services: [any Service] = [],
-        preparations: [@Sendable () async throws -> Void] = []
+        preparations: [@Sendable () async throws -> Void] = [],
+        clock: (@Sendable () -> Date)? = nil
     ) {
         self.provider = provider
         self.store = store
@@ -36,6 +40,7 @@ public struct GatewayComponents: Sendable {
         self.mockDirectory = mockDirectory
         self.services = services
         self.preparations = preparations
+        self.clock = clock
     }
 
     /// Builds the provider and the session store the configuration names.
@@ -90,7 +95,8 @@ public struct GatewayComponents: Sendable {
             spentLoginStates: spentLoginStates,
             mockDirectory: mockDirectory,
             services: services,
-            preparations: preparations
+            preparations: preparations,
+            clock: opened.clock
         )
     }
 }
@@ -104,6 +110,8 @@ struct StoreParts {
     var services: [any Service]
     /// The schema's migration, once the services run.
     var preparations: [@Sendable () async throws -> Void]
+    /// The database server's clock, for a store shared by several machines.
+    var clock: (@Sendable () -> Date)? = nil
 
     /// - Parameter existing: open only what is there, making no database or key file (`gatehouse sessions`).
     static func open(_ sessions: GatehouseConfiguration.Sessions, existing: Bool = false, logger: Logger) async throws -> StoreParts {
@@ -143,12 +151,22 @@ struct StoreParts {
                     )
                 }
             }
+            // Instances on one database stamp sessions by its clock, sampled once ready and then now and again.
+            let clock = DatabaseClock(logger: logger, serverTime: { try await postgres.serverTime() })
+            let sampleClock: @Sendable () async throws -> Void = {
+                do {
+                    try await clock.sample()
+                } catch {
+                    logger.warning("Reading the database server's clock failed; sessions follow this machine's until it can be read")
+                }
+            }
             return StoreParts(
                 store: postgres,
                 keys: keys,
                 spentLoginStates: PostgresSpentLoginStateStore(client: client, logger: logger),
-                services: [client],
-                preparations: [migrate]
+                services: [client, clock],
+                preparations: [migrate, sampleClock],
+                clock: { clock.now() }
             )
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -25,7 +26,7 @@ public enum SessionAdministration {
             )
         }
         let parts = try await StoreParts.open(configuration.sessions, existing: true, logger: logger)
-        let sessions = SessionManager(store: parts.store, configuration: configuration.sessions.lifetime)
+        let sessions = SessionManager(store: parts.store, configuration: configuration.sessions.lifetime, now: parts.clock ?? Date.init)
         // The store's services run in a group of their own, shut down gracefully (and in order) after `body`.
         let group = ServiceGroup(services: parts.services, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -38,18 +38,21 @@ extension GatehouseConfiguration {
 extension GatehouseConfiguration.Provider {
     /// ## Configuration keys
     /// - `type` (default `loginradius`): `loginradius`, `oidc` or `mock`; `timeoutSeconds` (default `5`).
+    /// - `allowMockOffLoopback` (default `false`): the mock lets anyone sign in as anyone, so it
+    ///   runs only on a loopback listen address unless this says otherwise.
     /// - LoginRadius: `appName`, `apiKey` (secret), `apiSecret` (secret), `hostedPageURL` (default
     ///   `https://{appName}.hub.loginradius.com/auth.aspx`), `apiURL` (default `https://api.loginradius.com`).
     /// - OpenID Connect: see ``OpenIDConnect/init(reader:)``.
     ///
     /// The keys of the other types are declared, not read: a file may hold them (an `env:`
     /// reference in them need not resolve), and none is reported as unknown.
-    public init(reader: SettingsReader, publicURL: String) {
+    public init(reader: SettingsReader, publicURL: String, listenHost: String) {
         let chosen = reader.choice("type", default: Kind.loginRadius)
         kind = chosen ?? .loginRadius
         timeout = reader.seconds("timeoutSeconds", default: timeout, in: 0.01...120, hint: "a number of seconds, e.g. 5")
         let loginRadiusKeys = ["appName", "apiKey", "apiSecret", "hostedPageURL", "apiURL"]
         let openIDKeys = ["issuer", "discoveryURL", "clientID", "clientSecret", "scopes"]
+        if chosen != .mock { reader.declare(["allowMockOffLoopback"]) }
         switch chosen {
         case nil:
             reader.declare(loginRadiusKeys + openIDKeys)
@@ -57,6 +60,15 @@ extension GatehouseConfiguration.Provider {
             reader.declare(loginRadiusKeys)
             openIDConnect = OpenIDConnect(reader: reader)
         case .mock:
+            let offLoopback = reader.bool("allowMockOffLoopback", default: false, hint: "true only for a test network nobody else reaches") ?? false
+            if !LoopbackHost.contains(listenHost), !offLoopback {
+                reader.problem(
+                    "type",
+                    "is mock, which lets anyone sign in as anyone, but listen.host is \(listenHost), which other machines can reach",
+                    fix:
+                        "listen on 127.0.0.1 for tests and demos, choose a real provider, or set provider.allowMockOffLoopback to true on a closed test network"
+                )
+            }
             reader.declare(["appName", "apiSecret"] + openIDKeys)
             apiKey = reader.string("apiKey", default: "mock-api-key", secret: true, hint: "nothing: leave it out for the mock") ?? ""
             let mockURL = publicURL + MockProviderMount.pathPrefix

@@ -85,12 +85,12 @@ extension GatehouseConfiguration.Sessions {
     /// PostgreSQL's keys: a `postgresURL` and an `encryptionKey` every instance shares.
     private mutating func readPostgres(_ reader: SettingsReader) {
         postgresURL = reader.string("postgresURL", secret: true, required: true, hint: "a postgres:// URL, e.g. \"env:GATEHOUSE_POSTGRES_URL\"")
-        if let url = postgresURL, (try? PostgresSessionStore.makeClientConfiguration(url: url)) == nil {
-            reader.problem(
-                "postgresURL",
-                "is not a postgres://user:password@host:port/database URL",
-                fix: "write it as postgres://USER:PASSWORD@HOST:5432/DATABASE (add ?sslmode=disable for a server without TLS)"
-            )
+        if let url = postgresURL {
+            do {
+                _ = try PostgresSessionStore.makeClientConfiguration(url: url)
+            } catch {
+                reader.problem("postgresURL", error.description, fix: error.fix)
+            }
         }
         if encryptionKey == nil, !reader.isSet("encryptionKey") {
             reader.missing(

@@ -49,7 +49,7 @@ extension GatehouseConfiguration {
         let host = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
         let derived = "http://\(host):\(listen.port)"
         publicURL = reader.url("publicURL", default: derived, allowPath: false, hint: "the address browsers use, e.g. \"https://login.example.com\"") ?? derived
-        provider = Provider(reader: reader.scoped(to: "provider"), publicURL: publicURL)
+        provider = Provider(reader: reader.scoped(to: "provider"), publicURL: publicURL, listenHost: listen.host)
         sessions = Sessions(reader: reader.scoped(to: "sessions"), publicURL: publicURL)
         redirects = Redirects(reader: reader.scoped(to: "redirects"))
         logLevel = reader.choice("logLevel", default: Logger.Level.info) ?? .info

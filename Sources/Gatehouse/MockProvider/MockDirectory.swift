@@ -5,6 +5,7 @@ import Foundation
 /// Both faces of the mock share one directory: the in-process ``MockDirectoryAPI`` and the
 /// HTTP API of ``MockProviderController``. Tokens expire after ``Configuration/tokenLifetime`` and
 /// can be invalidated, as on the real service; registered users last as long as the directory.
+/// Both are bounded, so a script that registers and signs in without end cannot grow its memory.
 public actor MockDirectory {
     /// How the mock behaves.
     public struct Configuration: Sendable {
@@ -12,10 +13,16 @@ public actor MockDirectory {
         public var tokenLifetime: Duration
         /// The API key the mock insists on; `nil` accepts any non-empty key.
         public var apiKey: String?
+        /// Users the registration page may add; beyond them it refuses.
+        public var maximumRegisteredUsers: Int
+        /// Issued tokens live at once (expired ones are dropped first); beyond them logins are refused.
+        public var maximumLiveTokens: Int
 
-        public init(tokenLifetime: Duration = .seconds(3600), apiKey: String? = nil) {
+        public init(tokenLifetime: Duration = .seconds(3600), apiKey: String? = nil, maximumRegisteredUsers: Int = 1000, maximumLiveTokens: Int = 20_000) {
             self.tokenLifetime = tokenLifetime
             self.apiKey = apiKey
+            self.maximumRegisteredUsers = maximumRegisteredUsers
+            self.maximumLiveTokens = maximumLiveTokens
         }
     }
 
@@ -29,6 +36,7 @@ public actor MockDirectory {
     /// The users in fixture order, each with its profile object already encoded, as the API sends it.
     private var profiles: [UserProfile]
     private var profileIndex: [String: Int]
+    private var registeredCount = 0
     private var tokens: [String: IssuedToken] = [:]
     private var fault: MockFault?
 
@@ -60,8 +68,11 @@ public actor MockDirectory {
         profileIndex[id].map { profiles[$0] }
     }
 
-    /// Adds a user, as the hosted registration page does, and returns them.
-    public func register(firstName: String, lastName: String, email: String) -> UserProfile {
+    /// Adds a user, as the hosted registration page does, and returns them; `nil` once
+    /// ``Configuration/maximumRegisteredUsers`` have registered.
+    public func register(firstName: String, lastName: String, email: String) -> UserProfile? {
+        guard registeredCount < configuration.maximumRegisteredUsers else { return nil }
+        registeredCount += 1
         let fullName = [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ")
         let profile: [String: JSONValue] = [
             "Uid": .string(Self.randomHex()),
@@ -100,9 +111,15 @@ public actor MockDirectory {
 
     // MARK: - Tokens
 
-    /// Issues a fresh token for a user, as a successful hosted login does; `nil` for an unknown user.
+    /// Issues a fresh token for a user, as a successful hosted login does; `nil` for an unknown
+    /// user, or when ``Configuration/maximumLiveTokens`` are live.
     public func issueToken(forUserID userID: String) -> AccessToken? {
         guard profileIndex[userID] != nil else { return nil }
+        if tokens.count >= configuration.maximumLiveTokens {
+            let date = now()
+            tokens = tokens.filter { $0.value.expiresAt > date }
+            guard tokens.count < configuration.maximumLiveTokens else { return nil }
+        }
         let token = UUID().uuidString.lowercased()
         tokens[token] = IssuedToken(userID: userID, expiresAt: now().addingTimeInterval(Self.seconds(configuration.tokenLifetime)))
         return AccessToken(token)

@@ -78,7 +78,10 @@ public struct MockOpenIDController<Context: RequestContext>: Sendable {
                 return Self.badRequest("Registration needs a first name and an email address.")
             }
             let lastName = String((form["last_name"] ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
-            userID = await provider.directory.register(firstName: firstName, lastName: lastName, email: email).id
+            guard let user = await provider.directory.register(firstName: firstName, lastName: lastName, email: email) else {
+                return Self.badRequest("The mock has registered as many users as it keeps; restart it to begin again.")
+            }
+            userID = user.id
         default:
             guard let uid = form["uid"], await provider.directory.user(withID: uid) != nil else { return Self.badRequest("There is no such user.") }
             userID = uid

@@ -69,6 +69,9 @@ public actor MockOpenIDProvider {
     private let keys: JWTKeyCollection
     private var clients: [String: Client]
     private var codes: [String: Authorization] = [:]
+    /// Bounds on what a script signing in without end can make the mock hold.
+    static let maximumPendingCodes = 10_000
+    static let maximumGrants = 20_000
     private var grants: [String: Grant] = [:]
     /// Refresh token → grant.
     private var refreshTokens: [String: String] = [:]
@@ -216,6 +219,12 @@ public actor MockOpenIDProvider {
         scope: String,
         userID: String
     ) -> String {
+        if codes.count >= Self.maximumPendingCodes {
+            // Codes live a minute: the expired go first, then any (a flood only spends its own).
+            let date = now()
+            codes = codes.filter { $0.value.expiresAt > date }
+            while codes.count >= Self.maximumPendingCodes, let any = codes.keys.first { codes[any] = nil }
+        }
         let code = Self.randomToken()
         codes[code] = Authorization(
             clientID: clientID,
@@ -276,6 +285,9 @@ public actor MockOpenIDProvider {
         }
         guard let verifier = form["code_verifier"], Self.challenge(for: verifier) == authorization.codeChallenge else {
             return .error("invalid_grant", "the PKCE code_verifier does not match the code_challenge")
+        }
+        guard grants.count < Self.maximumGrants else {
+            return .error("temporarily_unavailable", status: 503, "the mock holds as many grants as it keeps; restart it to begin again")
         }
         let grantID = Self.randomToken()
         grants[grantID] = Grant(clientID: client.id, userID: authorization.userID, scope: authorization.scope, accessTokens: [])

@@ -9,9 +9,14 @@ import NIOCore
 /// gateway itself when `provider.type` is `mock`.
 public struct MockProviderController<Context: RequestContext>: Sendable {
     let directory: MockDirectory
+    /// The only origin the hosted page sends tokens to (the gateway's own, when mounted in it);
+    /// `nil` for any http(s) URL, as the standalone mock must serve gateways on any port.
+    let returnOrigin: URL?
 
-    public init(directory: MockDirectory) {
+    /// - Parameter returnOrigin: where `return_url`s must point (scheme, host and port compared).
+    public init(directory: MockDirectory, returnOrigin: URL? = nil) {
         self.directory = directory
+        self.returnOrigin = returnOrigin
     }
 
     /// Adds `auth.aspx` and `identity/v2/auth/...` below `group`.
@@ -28,8 +33,8 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
     @Sendable func hostedPage(_ request: Request, context: Context) async throws -> Response {
         let query = request.uri.queryParameters
         let action = query.get("action").flatMap(LoginIntent.init(rawValue:)) ?? .login
-        guard let returnURL = query.get("return_url"), Self.isAcceptableReturnURL(returnURL) else {
-            return Self.badRequest("The hosted page needs a return_url that is an absolute http(s) URL.")
+        guard let returnURL = query.get("return_url"), isAcceptableReturnURL(returnURL) else {
+            return Self.badRequest(returnURLRule)
         }
         let page = MockLoginPage(intent: action, hiddenFields: [("return_url", returnURL)], formAction: request.uri.path, users: await directory.users)
         return page.page.response()
@@ -47,9 +52,9 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
     @Sendable func submitHostedPage(_ request: Request, context: Context) async throws -> Response {
         let body = try await request.body.collect(upTo: 16 * 1024)
         guard let form = try? URLEncodedFormDecoder().decode(HostedPageForm.self, from: String(buffer: body)),
-            let returnURL = form.return_url, Self.isAcceptableReturnURL(returnURL)
+            let returnURL = form.return_url, isAcceptableReturnURL(returnURL)
         else {
-            return Self.badRequest("The form needs a return_url that is an absolute http(s) URL.")
+            return Self.badRequest(returnURLRule)
         }
         let userID: String
         if form.action == "register" {
@@ -59,23 +64,49 @@ public struct MockProviderController<Context: RequestContext>: Sendable {
                 return Self.badRequest("Registration needs a first name and an email address.")
             }
             let lastName = String((form.last_name ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
-            userID = await directory.register(firstName: firstName, lastName: lastName, email: email).id
+            guard let user = await directory.register(firstName: firstName, lastName: lastName, email: email) else {
+                return Self.unavailable("The mock has registered as many users as it keeps; restart it to begin again.")
+            }
+            userID = user.id
         } else {
             userID = form.uid ?? ""
         }
-        guard let token = await directory.issueToken(forUserID: userID) else {
+        guard await directory.user(withID: userID) != nil else {
             return Self.badRequest("There is no such user.")
+        }
+        guard let token = await directory.issueToken(forUserID: userID) else {
+            return Self.unavailable("The mock has as many live tokens as it keeps; try again when some expire.")
         }
         let location = returnURL + (returnURL.contains("?") ? "&" : "?") + "token=" + PercentEncoding.encodeComponent(token.value)
         return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    static func isAcceptableReturnURL(_ candidate: String) -> Bool {
+    /// Whether the hosted page may send a token to `candidate`: an absolute http(s) URL, on
+    /// ``returnOrigin`` when there is one.
+    func isAcceptableReturnURL(_ candidate: String) -> Bool {
         guard candidate.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
             let url = URL(string: candidate), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", url.host?.isEmpty == false
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else { return false }
-        return true
+        guard let returnOrigin else { return true }
+        return scheme == returnOrigin.scheme?.lowercased() && host.lowercased() == returnOrigin.host?.lowercased()
+            && Self.port(of: url) == Self.port(of: returnOrigin)
+    }
+
+    private var returnURLRule: String {
+        if let returnOrigin, let scheme = returnOrigin.scheme, let host = returnOrigin.host {
+            return "The hosted page sends tokens only back to this gateway: return_url must be on \(scheme)://\(host):\(Self.port(of: returnOrigin))."
+        }
+        return "The hosted page needs a return_url that is an absolute http(s) URL."
+    }
+
+    private static func port(of url: URL) -> Int {
+        url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+    }
+
+    private static func unavailable(_ message: String) -> Response {
+        HTMLPage(title: "Mock identity provider", body: "<h1>Not now</h1><p>\(HTMLPage.escape(message))</p>")
+            .response(status: .serviceUnavailable)
     }
 
     private static func badRequest(_ message: String) -> Response {

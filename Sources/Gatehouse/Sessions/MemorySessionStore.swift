@@ -24,7 +24,9 @@ public actor MemorySessionStore: SessionStore {
 
     public func recordValidation(_ validation: ValidationRecord) {
         guard let current = sessions[validation.key]?.validatedAt else { return }
-        sessions[validation.key]?.validatedAt = max(current, validation.date)
+        // Later times win over earlier ones, except a stored time in the future, which is replaced.
+        let inFuture = current.timeIntervalSince(validation.date) > SessionManager.futureTolerance
+        sessions[validation.key]?.validatedAt = inFuture ? validation.date : max(current, validation.date)
         if let profile = validation.profile {
             sessions[validation.key]?.profile = profile
         }

@@ -33,33 +33,21 @@ public final class PostgresSessionStore: SessionStore {
         try await withDeadline(.now + operationTimeout, operation: operation)
     }
 
-    /// A pool for `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
+    /// A pool for `url` (a ``PostgresURL``).
     public static func makeClient(url: String, logger: Logger) throws -> PostgresClient {
         PostgresClient(configuration: try makeClientConfiguration(url: url), backgroundLogger: logger)
     }
 
-    /// The pool configuration `url` describes.
-    public static func makeClientConfiguration(url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme),
-            let host = components.host, !host.isEmpty, let user = components.user
-        else {
-            throw PostgresURLError()
-        }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case "disable": tls = .disable
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
-        default: tls = .prefer(.makeClientConfiguration())
-        }
+    /// The pool configuration `url` describes, TLS as ``PostgresURL`` reads it.
+    public static func makeClientConfiguration(url: String) throws(PostgresURL.Problem) -> PostgresClient.Configuration {
+        let parsed = try PostgresURL(url)
         var configuration = PostgresClient.Configuration(
-            host: host,
-            port: components.port ?? 5432,
-            username: user.removingPercentEncoding ?? user,
-            password: components.password?.removingPercentEncoding,
-            database: database.isEmpty ? nil : database,
-            tls: tls
+            host: parsed.host,
+            port: parsed.port,
+            username: parsed.user,
+            password: parsed.password,
+            database: parsed.database,
+            tls: try parsed.tls()
         )
         configuration.options.connectTimeout = .seconds(3)
         configuration.options.maximumConnections = 16
@@ -70,6 +58,21 @@ public final class PostgresSessionStore: SessionStore {
     public func migrate() async throws {
         try await PostgresSchema.migrate(client: client, timeout: operationTimeout * 2, logger: logger)
     }
+
+    /// The database server's time now: every instance on this database stamps sessions by it (``DatabaseClock``).
+    public func serverTime() async throws -> Date {
+        let (client, logger) = (self.client, self.logger)
+        return try await bounded {
+            let rows = try await client.query("SELECT extract(epoch FROM clock_timestamp())::float8", logger: logger)
+            for try await seconds in rows.decode(Double.self) {
+                return Date(timeIntervalSince1970: seconds)
+            }
+            throw ServerTimeMissing()
+        }
+    }
+
+    /// The server answered the time query with no row.
+    struct ServerTimeMissing: Error {}
 
     // MARK: - SessionStore
 
@@ -136,12 +139,15 @@ public final class PostgresSessionStore: SessionStore {
         let sealedProfile = try validation.profile.map { try SealedSessionRecord.sealProfile($0, for: key, with: keys.sealer) }
         let sealedCredentials = try validation.credentials.map { try SealedSessionRecord.sealCredentials($0, for: key, with: keys.sealer) }
         let (date, userKey) = (validation.date.timeIntervalSince1970, keys.userKey(for: validation.userID).digest)
+        let future = date + SessionManager.futureTolerance
         let (client, logger) = (self.client, self.logger)
         try await bounded {
             // One statement: a rotated refresh token replaces the old one with the time, or not at all.
+            // Later times win over earlier ones, except a stored time in the future, which is replaced.
             try await client.query(
                 """
-                UPDATE gatehouse_sessions SET validated_at = GREATEST(validated_at, \(date)), user_key = COALESCE(user_key, \(userKey)),
+                UPDATE gatehouse_sessions SET validated_at = CASE WHEN validated_at > \(future) THEN \(date) ELSE GREATEST(validated_at, \(date)) END,
+                    user_key = COALESCE(user_key, \(userKey)),
                     sealed_profile = COALESCE(\(sealedProfile), sealed_profile), sealed_token = COALESCE(\(sealedCredentials), sealed_token)
                 WHERE key = \(key.digest)
                 """,
@@ -245,12 +251,5 @@ public final class PostgresSessionStore: SessionStore {
         try await bounded {
             try await client.query("SELECT 1", logger: logger)
         }
-    }
-}
-
-/// A `sessions.postgresURL` that cannot be read. Says nothing of the URL itself: it may hold a password.
-public struct PostgresURLError: Error, CustomStringConvertible {
-    public var description: String {
-        "sessions.postgresURL is not a postgres://user:password@host:port/database URL"
     }
 }

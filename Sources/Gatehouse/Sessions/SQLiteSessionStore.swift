@@ -109,9 +109,12 @@ public final class SQLiteSessionStore: SessionStore, Service {
 
     public func recordValidation(_ validation: ValidationRecord) async throws {
         let key = validation.key
-        var assignments = ["validated_at = MAX(validated_at, ?)", "user_key = COALESCE(user_key, ?)"]
+        // Later times win over earlier ones, except a stored time in the future, which is replaced.
+        var assignments = ["validated_at = CASE WHEN validated_at > ? THEN ? ELSE MAX(validated_at, ?) END", "user_key = COALESCE(user_key, ?)"]
+        let date = validation.date.timeIntervalSince1970
         var bindings: [SQLiteData] = [
-            .float(validation.date.timeIntervalSince1970), .blob(ByteBuffer(data: keys.userKey(for: validation.userID).digest)),
+            .float(date + SessionManager.futureTolerance), .float(date), .float(date),
+            .blob(ByteBuffer(data: keys.userKey(for: validation.userID).digest)),
         ]
         if let profile = validation.profile {
             assignments.append("sealed_profile = ?")

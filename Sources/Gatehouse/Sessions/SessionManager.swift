@@ -78,9 +78,16 @@ public struct SessionManager: Sendable {
         return session
     }
 
-    /// Whether the provider should be asked again before trusting `session`.
+    /// How far in the future a recorded time may lie and still be taken as now: clocks of machines
+    /// that keep time agree this closely.
+    public static let futureTolerance: TimeInterval = 2
+
+    /// Whether the provider should be asked again before trusting `session`. A validation time in
+    /// the future (this clock stepped back, or another instance's runs fast) is due at once: it
+    /// must never make a session fresh for as long as the clocks disagree.
     public func needsRevalidation(_ session: Session) -> Bool {
-        now().timeIntervalSince(session.validatedAt) >= configuration.revalidateAfter
+        let age = now().timeIntervalSince(session.validatedAt)
+        return age >= configuration.revalidateAfter || age < -Self.futureTolerance
     }
 
     /// Records a successful revalidation and returns the updated session. A profile the session
