@@ -1,18 +1,21 @@
 -- wrk script: whole logins against the gateway. Each connection alternates
 --   GET /login                                 -> 303 to the hosted page, state cookie
 --   GET /login/callback/STATE?token=TOKEN      -> 303 /dashboard, session cookie (a provider call)
--- TOKEN is a fixed token the mock provider accepts (mock-idp --fixed-token). Prints one RESULT line
+-- Each login brings a token of its own, TOKEN followed by a counter: the mock accepts the family
+-- (mock-idp --fixed-token 'TOKEN*:UID'), and one token opens one session. Prints one RESULT line
 -- with completed logins per second. BENCH_LOGINS_PER_THREAD, when set, stops each thread after that
 -- many logins (used to fill the memory store).
 local token = os.getenv("BENCH_TOKEN")
 local limit = tonumber(os.getenv("BENCH_LOGINS_PER_THREAD") or "0")
 local threads = {}
 local queue = {}
+local issued = 0
 logins = 0
 failures = 0
 
 function setup(thread)
     table.insert(threads, thread)
+    thread:set("id", #threads)
 end
 
 function request()
@@ -31,11 +34,14 @@ function response(status, headers, body)
         if limit > 0 and logins >= limit then wrk.thread:stop() end
     elseif status == 303 then
         local returnURL = location:match("return_url=([^&]+)")
-        local state = cookie:match("gatehouse_session_state=([^;]+)")
-        if returnURL and state then
+        -- The attempt's own cookie: gatehouse_session_state_<id>=<sealed attempt>.
+        local attempt = cookie:match("(gatehouse_session_state_[^=]+=[^;]+)")
+        if returnURL and attempt then
             local decoded = returnURL:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
             local path = decoded:match("https?://[^/]+(/.*)$")
-            table.insert(queue, { path = path .. "?token=" .. token, cookie = "gatehouse_session_state=" .. state })
+            issued = issued + 1
+            local own = token .. "-" .. tostring(id or 0) .. "-" .. issued
+            table.insert(queue, { path = path .. "?token=" .. own, cookie = attempt })
         else
             failures = failures + 1
         end

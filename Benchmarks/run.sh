@@ -76,12 +76,14 @@ JSON
 
 # login BASE: one whole login with curl; prints the session cookie's value.
 login() {
-    local base="$1" headers state path
+    local base="$1" headers attempt path
     headers="$(curl -s -D - -o /dev/null "$base/login")"
-    state="$(printf '%s' "$headers" | grep -i '^set-cookie: gatehouse_session_state=' | sed -E 's/^[^=]+=([^;]+).*/\1/' | tr -d '\r')"
+    # The attempt's own cookie, name and value: gatehouse_session_state_<id>=<sealed attempt>.
+    attempt="$(printf '%s' "$headers" | grep -i '^set-cookie: gatehouse_session_state_' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]+).*/\1/' | tr -d '\r')"
     path="$(printf '%s' "$headers" | grep -i '^location:' | grep -oE 'return_url=[^&[:space:]]+' | sed 's/^return_url=//' \
         | python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(urllib.parse.unquote(sys.stdin.read().strip())).path)')"
-    curl -s -D - -o /dev/null -H "Cookie: gatehouse_session_state=$state" "$base$path?token=$token" \
+    # A token of its own (the mock accepts the family): one token opens one session.
+    curl -s -D - -o /dev/null -H "Cookie: $attempt" "$base$path?token=$token-curl-$RANDOM$RANDOM" \
         | grep -i '^set-cookie: gatehouse_session=' | sed -E 's/^[^=]+=([^;]+).*/\1/' | tr -d '\r'
 }
 
@@ -101,7 +103,7 @@ ada="f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
 token="bench$(date +%s)$RANDOM$RANDOM"
 
 echo "== starting the mock provider"
-start mock-idp mock-idp --port 0 --fixed-token "$token:$ada" --log-level warning
+start mock-idp mock-idp --port 0 --fixed-token "$token:$ada" --fixed-token "$token-*:$ada" --log-level warning
 idp="http://127.0.0.1:$port"
 mock_pid="$pid"
 

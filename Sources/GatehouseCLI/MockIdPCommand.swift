@@ -25,7 +25,12 @@ struct MockIdPCommand: AsyncParsableCommand {
     @Option(help: "How long issued tokens stay valid, in seconds.")
     var tokenLifetime: Int = 3600
 
-    @Option(help: ArgumentHelp("Also accept this token, for this user, until it is invalidated (for scripts and benchmarks).", valueName: "TOKEN:UID"))
+    @Option(
+        help: ArgumentHelp(
+            "Also accept this token, for this user, until it is invalidated (for scripts and benchmarks); TOKEN ending in * accepts every token that begins so.",
+            valueName: "TOKEN:UID"
+        )
+    )
     var fixedToken: [String] = []
 
     @Option(
@@ -50,6 +55,11 @@ struct MockIdPCommand: AsyncParsableCommand {
         let directory = MockDirectory(users: users, configuration: .init(tokenLifetime: .seconds(tokenLifetime), apiKey: apiKey))
         for fixed in fixedToken {
             let parts = fixed.split(separator: ":", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0].hasSuffix("*"), AccessToken(validating: String(parts[0].dropLast())) != nil,
+                await directory.addTokenFamily(prefix: String(parts[0].dropLast()), forUserID: parts[1])
+            {
+                continue
+            }
             guard parts.count == 2, let token = AccessToken(validating: parts[0]), await directory.addFixedToken(token, forUserID: parts[1]) else {
                 Console.error("gatehouse mock-idp: --fixed-token must be TOKEN:UID with a well-formed token and a fixture user's Uid")
                 throw ExitCode.failure

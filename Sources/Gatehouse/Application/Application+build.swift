@@ -34,7 +34,12 @@ public func buildRouter(
         sessionMaxAge: Int(configuration.sessions.lifetime.absoluteTimeout),
         attemptMaxAge: Int(attempts.lifetime)
     )
-    let signOut = ProviderSignOut(provider: provider, publicURL: configuration.publicURL, redirects: live.redirects)
+    let spentCredentials = SpentCredentials(
+        store: components.spentLoginStates,
+        unknownLifetime: max(configuration.sessions.lifetime.absoluteTimeout, 86_400),
+        now: now
+    )
+    let signOut = ProviderSignOut(provider: provider, publicURL: configuration.publicURL, redirects: live.redirects, spentCredentials: spentCredentials)
     let authenticator = SessionAuthenticator(
         sessions: sessions,
         provider: provider,
@@ -60,7 +65,8 @@ public func buildRouter(
         redirects: live.redirects,
         metrics: metrics,
         access: live.access,
-        signOut: signOut
+        signOut: signOut,
+        spentCredentials: spentCredentials
     ).addRoutes(to: router)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {

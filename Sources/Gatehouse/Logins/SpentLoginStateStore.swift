@@ -1,9 +1,10 @@
 import Foundation
 
-/// The login states already used, kept until they would have expired anyway: what makes a state
-/// single-use when the attempt itself lives in the browser.
+/// What logins have used up, kept until it would have expired anyway: the login states (what makes
+/// a state single-use when the attempt itself lives in the browser) and the credentials logins
+/// produced (what keeps one provider token from opening more than one session).
 ///
-/// One gateway keeps them in memory; several share them in PostgreSQL, so a state spent on one
+/// One gateway keeps them in memory; several share them in PostgreSQL, so what is spent on one
 /// instance is spent on all.
 public protocol SpentLoginStateStore: Sendable {
     /// Marks `attempt`'s state as used. `true` the first time, `false` when it was used before or
@@ -11,6 +12,13 @@ public protocol SpentLoginStateStore: Sendable {
     ///
     /// - Parameter expiresAt: when the attempt expires; the state need not be kept past it.
     func spend(_ attempt: LoginAttempt, expiresAt: Date) async throws -> Bool
+
+    /// Marks a credential (``SpentCredentials/key(for:)``) as used by a login: `true` the first time,
+    /// `false` while it is remembered as used or denied.
+    func spendCredential(_ key: Data, expiresAt: Date) async throws -> Bool
+
+    /// Keeps a credential refused until at least `until` (a revocation at the provider failed).
+    func denyCredential(_ key: Data, until: Date) async throws
 }
 
 /// Spent login states in this process's memory, bounded in number.
@@ -29,6 +37,10 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
     private var queueStart = 0
     /// Attempts issued at or before this are refused.
     private var watermark = Date.distantPast
+    /// Credentials spent or denied, until when; and their order, for eviction.
+    private var credentials: [Data: Date] = [:]
+    private var credentialOrder: [Data] = []
+    private var credentialOrderStart = 0
 
     public init(capacity: Int = 100_000, now: @escaping @Sendable () -> Date = Date.init) {
         self.capacity = max(1, capacity)
@@ -46,6 +58,42 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
         spent[key] = expiresAt
         queue.append((key, attempt.issuedAt))
         return true
+    }
+
+    // MARK: Credentials
+
+    public func spendCredential(_ key: Data, expiresAt: Date) -> Bool {
+        let date = now()
+        evictCredentials(at: date)
+        if let until = credentials[key], until > date { return false }
+        remember(key, until: expiresAt)
+        return true
+    }
+
+    public func denyCredential(_ key: Data, until: Date) {
+        evictCredentials(at: now())
+        remember(key, until: max(until, credentials[key] ?? until))
+    }
+
+    private func remember(_ key: Data, until: Date) {
+        if credentials.updateValue(until, forKey: key) == nil { credentialOrder.append(key) }
+    }
+
+    /// Drops expired credentials, and past ``capacity`` the oldest: a credential forgotten that way
+    /// could open one more session, which a flood of real logins at the provider would be needed for.
+    private func evictCredentials(at date: Date) {
+        while credentialOrderStart < credentialOrder.count {
+            let key = credentialOrder[credentialOrderStart]
+            if let until = credentials[key] {
+                guard until <= date || credentials.count >= capacity else { break }
+                credentials[key] = nil
+            }
+            credentialOrderStart += 1
+        }
+        if credentialOrderStart > 1024, credentialOrderStart * 2 > credentialOrder.count {
+            credentialOrder.removeFirst(credentialOrderStart)
+            credentialOrderStart = 0
+        }
     }
 
     private func evict(at date: Date) {

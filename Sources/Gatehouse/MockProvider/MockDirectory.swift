@@ -38,6 +38,7 @@ public actor MockDirectory {
     private var profileIndex: [String: Int]
     private var registeredCount = 0
     private var tokens: [String: IssuedToken] = [:]
+    private var tokenFamilies: [(prefix: String, userID: String)] = []
     private var fault: MockFault?
 
     /// How many profile fetches the API has answered (including failed ones), for tests and benchmarks.
@@ -134,6 +135,16 @@ public actor MockDirectory {
         return true
     }
 
+    /// Accepts every token that begins with `prefix` for a user, until each is invalidated: a
+    /// family of known tokens for benchmarks, where every login must bring a token of its own.
+    /// `false` for an unknown user.
+    @discardableResult
+    public func addTokenFamily(prefix: String, forUserID userID: String) -> Bool {
+        guard profileIndex[userID] != nil, !prefix.isEmpty else { return false }
+        tokenFamilies.append((prefix, userID))
+        return true
+    }
+
     /// The user a token belongs to while it is live (issued, not expired, not invalidated).
     public func liveUserID(forToken token: String) -> String? {
         guard let issued = tokens[token], issued.expiresAt > now() else { return nil }
@@ -224,7 +235,8 @@ public actor MockDirectory {
         case .failure(let error):
             return .error(error)
         case .success:
-            if let token { tokens[token] = nil }
+            // A family's token is remembered as ended; any other is forgotten.
+            if let token { tokens[token] = tokenFamilies.contains { token.hasPrefix($0.prefix) } ? IssuedToken(userID: "", expiresAt: .distantPast) : nil }
             return .ok(.object(["IsPosted": .bool(true)]))
         }
     }
@@ -244,9 +256,12 @@ public actor MockDirectory {
     private func check(apiKey: String?, token: String?) -> Result<IssuedToken, LoginRadiusErrorBody> {
         if let error = apiKeyError(apiKey) { return .failure(error) }
         guard let token, !token.isEmpty else { return .failure(.tokenMissing) }
-        guard let issued = tokens[token] else { return .failure(.tokenInvalid) }
-        guard issued.expiresAt > now() else { return .failure(.tokenExpired) }
-        return .success(issued)
+        if let issued = tokens[token] {
+            guard issued.expiresAt > now() else { return .failure(.tokenExpired) }
+            return .success(issued)
+        }
+        guard let family = tokenFamilies.first(where: { token.hasPrefix($0.prefix) }) else { return .failure(.tokenInvalid) }
+        return .success(IssuedToken(userID: family.userID, expiresAt: .distantFuture))
     }
 
     // MARK: - Helpers

@@ -33,6 +33,16 @@ public struct GatewayError: Error, Sendable, Equatable {
         code: "token_rejected",
         message: "The identity provider did not accept the sign-in. Please sign in again."
     )
+    static let credentialUsed = GatewayError(
+        .unauthorized,
+        code: "token_used",
+        message: "This sign-in was completed already, or its session was ended: it cannot open another. Please sign in again."
+    )
+    static let profileTooLarge = GatewayError(
+        .badGateway,
+        code: "profile_too_large",
+        message: "The identity provider's profile of this user is larger than \(UserProfile.maximumSize / 1024) KiB, more than a session keeps."
+    )
     static let storeUnavailable = GatewayError(
         .serviceUnavailable,
         code: "session_store_unavailable",

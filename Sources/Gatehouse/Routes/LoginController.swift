@@ -22,6 +22,8 @@ struct LoginController<Context: RequestContext>: Sendable {
     let access: Reloadable<AccessControl>
     /// Ends what the provider issued to a user the rules turn away.
     let signOut: ProviderSignOut
+    /// What logins produced already: one token opens one session.
+    let spentCredentials: SpentCredentials
 
     func addRoutes(to router: Router<Context>) {
         router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
@@ -139,6 +141,11 @@ struct LoginController<Context: RequestContext>: Sendable {
             _ = await signOut.end(signIn.credentials, logger: logger)
             return .failure(.provider(.badResponse(reason: "the provider's user id is empty or cannot be carried in a header")))
         }
+        guard signIn.profile.fitsInASession else {
+            logger.warning("Login refused: the provider's profile is too large", metadata: ["profile.bytes": "\(signIn.profile.json.count)"])
+            _ = await signOut.end(signIn.credentials, logger: logger)
+            return .failure(.profileTooLarge)
+        }
         let control = access.value
         if let denial = control.sessionDenial(for: signIn.profile) {
             // No session; what the provider issued is revoked, and the page offers its sign-out.
@@ -146,6 +153,16 @@ struct LoginController<Context: RequestContext>: Sendable {
             let end = await signOut.end(signIn.credentials, logger: logger)
             let account = AccessRefusal.accountName(of: control.identity(of: signIn.profile), name: signIn.profile.name)
             return .failure(.notAllowed(AccessRefusal(account: account, denial: denial, signOutURL: end.browserURL)))
+        }
+        do {
+            // One token, one session: a callback replayed with a new state of the sender's own finds it spent.
+            guard try await spentCredentials.spend(signIn.credentials) else {
+                logger.warning("Login refused: what the provider returned has opened a session before")
+                return .failure(.credentialUsed)
+            }
+        } catch {
+            logger.error("The login-state store failed while completing a login", metadata: ["error.type": "\(type(of: error))"])
+            return .failure(.storeUnavailable)
         }
         do {
             // Never adopt a session the browser brought: end it, then issue a new id.

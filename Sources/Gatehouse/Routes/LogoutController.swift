@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import Logging
@@ -6,6 +7,10 @@ import Logging
 /// `POST /logout` with `everywhere=1` (in the form or the query) ends every session of the user,
 /// in every browser.
 ///
+/// A `GET /logout` that another site started (`Sec-Fetch-Site: cross-site` or `same-site`: a link
+/// or an image elsewhere) logs nobody out: it gets a page whose button posts the logout, which
+/// another site cannot do with the session cookie (`SameSite=Lax`).
+///
 /// Added to a group whose ``SessionMiddleware`` does not revalidate: logging out needs no fresh
 /// confirmation, only a live session.
 struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
@@ -13,7 +18,10 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
     let signOut: ProviderSignOut
 
     func addRoutes(to group: RouterGroup<Context>) {
-        group.get("logout") { request, context in await logout(request, everywhere: false, context: context) }
+        group.get("logout") { request, context in
+            if context.identity != nil, Self.isStartedElsewhere(request) { return Self.confirmation() }
+            return await logout(request, everywhere: false, context: context)
+        }
         group.post("logout") { request, context in
             var request = request
             guard let everywhere = await Self.asksForEverywhere(&request) else {
@@ -61,6 +69,26 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
         }
         response.setCookie(authenticator.cookies.expiredSession())
         return response
+    }
+
+    /// Whether the browser says another site started this request. Requests without the header
+    /// (scripts, older browsers, a bookmark's `none`) are taken as the user's own.
+    static func isStartedElsewhere(_ request: Request) -> Bool {
+        guard let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() else { return false }
+        return site == "cross-site" || site == "same-site"
+    }
+
+    /// The page a logout link from elsewhere lands on: the user decides.
+    static func confirmation() -> Response {
+        HTMLPage(
+            title: "Log out?",
+            body: """
+                <h1>Log out?</h1>
+                <p>A link on another site asked to log you out of this gateway. Nothing has changed yet.</p>
+                <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form>
+                <p><a href="/">Stay signed in</a></p>
+                """
+        ).response(headers: [.cacheControl: "no-store"])
     }
 
     /// Whether the request says `everywhere=1` (or `true`), in the query or an urlencoded form;

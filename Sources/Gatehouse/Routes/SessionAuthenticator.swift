@@ -94,6 +94,11 @@ struct SessionAuthenticator: Sendable {
             ProviderFailureLog.record(error, during: "revalidation", logger: logger)
             throw .provider(error)
         }
+        guard revalidation.profile.fitsInASession else {
+            // Kept as it was: the session stands on its last profile until the provider answers within bounds.
+            logger.warning("A revalidation's profile is too large to keep", metadata: ["profile.bytes": "\(revalidation.profile.json.count)"])
+            throw .profileTooLarge
+        }
         guard revalidation.profile.id == session.profile.id else {
             // The provider now says the credentials are someone else's: trust neither answer.
             logger.warning("A revalidation answered for a different user; the session is ended")

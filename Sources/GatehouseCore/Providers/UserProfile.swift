@@ -43,6 +43,13 @@ extension UserProfile {
         !id.isEmpty && id.utf8.count <= 255 && id.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
+    /// The largest profile object a session holds, in bytes: larger ones are refused, so memory
+    /// and rows are bounded in bytes, not only in count.
+    public static let maximumSize = 64 * 1024
+
+    /// Whether the profile object is at most ``maximumSize`` bytes.
+    public var fitsInASession: Bool { json.count <= Self.maximumSize }
+
     /// Whether `other` is this profile to the byte: the same fields and the same JSON text.
     /// Cheaper than `==`, which parses two differing texts to compare their meaning.
     public func hasSameText(as other: UserProfile) -> Bool {

@@ -34,6 +34,7 @@ final class ScriptedProvider: IdentityProvider {
         if let id = profileID.withLock({ $0 }) {
             signIn.profile = UserProfile(id: id, email: signIn.profile.email, name: signIn.profile.name, json: signIn.profile.json)
         }
+        signIn.profile = padded(signIn.profile)
         return signIn
     }
 
@@ -43,10 +44,23 @@ final class ScriptedProvider: IdentityProvider {
         if let id = revalidatedID.withLock({ $0 }) {
             revalidation.profile = UserProfile(id: id, email: revalidation.profile.email, name: revalidation.profile.name, json: revalidation.profile.json)
         }
+        revalidation.profile = padded(revalidation.profile)
         return revalidation
     }
 
     private let revalidatedID = Mutex<String?>(nil)
+    private let padding = Mutex<Int?>(nil)
+
+    /// Makes every profile from now on (sign-ins and revalidations) carry a `Padding` attribute of
+    /// `bytes` characters (`nil`: the provider's own profile).
+    func padProfiles(with bytes: Int?) { padding.withLock { $0 = bytes } }
+
+    private func padded(_ profile: UserProfile) -> UserProfile {
+        guard let bytes = padding.withLock({ $0 }) else { return profile }
+        var attributes = profile.attributes
+        attributes["Padding"] = .string(String(repeating: "x", count: bytes))
+        return UserProfile(id: profile.id, email: profile.email, name: profile.name, attributes: attributes)
+    }
 
     /// Makes every revalidation answer for the user `id` (`nil`: the provider's own answer).
     func answerRevalidations(as id: String?) { revalidatedID.withLock { $0 = id } }
@@ -113,5 +127,13 @@ final class CountingSpentLoginStateStore: SpentLoginStateStore {
     func spend(_ attempt: LoginAttempt, expiresAt: Date) async throws -> Bool {
         spends.withLock { $0 += 1 }
         return await base.spend(attempt, expiresAt: expiresAt)
+    }
+
+    func spendCredential(_ key: Data, expiresAt: Date) async throws -> Bool {
+        await base.spendCredential(key, expiresAt: expiresAt)
+    }
+
+    func denyCredential(_ key: Data, until: Date) async throws {
+        await base.denyCredential(key, until: until)
     }
 }

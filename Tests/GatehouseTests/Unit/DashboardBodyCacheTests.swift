@@ -51,4 +51,21 @@ struct DashboardBodyCacheTests {
         }
         #expect(cache.count <= 100)
     }
+
+    @Test("the cache never holds more bytes than its budget, however large the profiles; a body too large to keep is still served")
+    func boundedInBytes() {
+        let cache = DashboardBodyCache(capacity: 10_000, byteBudget: 1024 * 1024)
+        let large = UserProfile(id: "u", email: nil, name: nil, attributes: ["Padding": .string(String(repeating: "x", count: 30_000))])
+        for _ in 0..<500 {
+            _ = cache.body(for: session(validatedAt: Date(), profile: large)) { Data(count: 30_000) }
+            #expect(cache.bytes <= 1024 * 1024)
+        }
+        #expect(cache.count > 0 && cache.count < 20, "about 17 entries of 60 KB fit in 1 MiB; got \(cache.count)")
+
+        let huge = UserProfile(id: "u", email: nil, name: nil, attributes: ["Padding": .string(String(repeating: "x", count: 70_000))])
+        let bytesBefore = cache.bytes
+        let body = cache.body(for: session(validatedAt: Date(), profile: huge)) { Data(count: 70_000) }
+        #expect(body.count == 70_000)
+        #expect(cache.bytes == bytesBefore, "a body over a sixteenth of the budget is not kept")
+    }
 }

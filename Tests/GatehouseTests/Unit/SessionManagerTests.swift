@@ -227,3 +227,34 @@ struct LoginAttemptTests {
         #expect(!LoginAttempt.statesMatch("", "a"))
     }
 }
+
+extension LoginAttemptTests {
+    @Test("a credential is spent once until it expires; a denial keeps it refused at least as long; a state never collides with one", arguments: Kind.available)
+    func spentCredentials(_ kind: Kind) async throws {
+        let clock = ManualClock()
+        try await withStore(kind, clock: clock) { store in
+            let spent = SpentCredentials(store: store, unknownLifetime: 600, now: clock.function)
+            let token = Credentials(accessToken: AccessToken("token-\(UUID().uuidString)"))
+            #expect(try await spent.spend(token))
+            #expect(try await !spent.spend(token), "the second login with the token is refused")
+            #expect(try await spent.spend(Credentials(accessToken: AccessToken("another-\(UUID().uuidString)"))))
+
+            clock.advance(by: 601)
+            #expect(try await spent.spend(token), "remembered only until it would have expired")
+
+            // A token the provider would not revoke: refused for longer than the first spend said.
+            let unrevoked = Credentials(accessToken: AccessToken("unrevoked-\(UUID().uuidString)"), expiresAt: clock.now.addingTimeInterval(3600))
+            #expect(try await spent.spend(unrevoked))
+            try await spent.deny(unrevoked)
+            clock.advance(by: 1800)
+            #expect(try await !spent.spend(unrevoked))
+            clock.advance(by: 1801)
+            #expect(try await spent.spend(unrevoked))
+
+            // Spent states and spent credentials live side by side without meeting.
+            let login = attempt(issuedAt: clock.now)
+            #expect(try await store.spend(login, expiresAt: clock.now.addingTimeInterval(600)))
+            #expect(try await spent.spend(Credentials(accessToken: AccessToken(login.state))))
+        }
+    }
+}
