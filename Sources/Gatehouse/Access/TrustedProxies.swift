@@ -61,6 +61,11 @@ public struct TrustedProxies: Sendable, Equatable {
     /// as IPv6 (`::ffff:127.0.0.1`) counts as the IPv4 address.
     public func contains(_ address: SocketAddress?) -> Bool {
         guard let text = address?.ipAddress, let bytes = Self.addressBytes(text) else { return false }
+        return contains(bytes: bytes)
+    }
+
+    /// Whether the address with these bytes (4 or 16, as ``addressBytes(_:)`` reads them) is a trusted proxy's.
+    func contains(bytes: [UInt8]) -> Bool {
         let compared = Self.mappedIPv4(bytes) ?? bytes
         return ranges.contains { $0.contains(compared) }
     }
@@ -71,13 +76,13 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for.
-    private static func mappedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
+    static func mappedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
         return Array(bytes[12...])
     }
 
     /// The address's bytes (4 for IPv4, 16 for IPv6), as `inet_pton` reads them.
-    private static func addressBytes(_ text: String) -> [UInt8]? {
+    static func addressBytes(_ text: String) -> [UInt8]? {
         var v4 = [UInt8](repeating: 0, count: 4)
         if inet_pton(AF_INET, text, &v4) == 1 { return v4 }
         var v6 = [UInt8](repeating: 0, count: 16)

@@ -55,7 +55,10 @@ public func buildRouter(
     router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorPageMiddleware())
 
-    // Open to everyone.
+    // Open to everyone; logins are held to a rate per client and a budget of provider calls.
+    let logins = router.group().add(
+        middleware: ClientRateLimitMiddleware(limiter: ClientRateLimiter(perMinute: configuration.logins.perClientPerMinute), access: live.access)
+    )
     LoginController(
         provider: provider,
         sessions: sessions,
@@ -66,8 +69,9 @@ public func buildRouter(
         metrics: metrics,
         access: live.access,
         signOut: signOut,
-        spentCredentials: spentCredentials
-    ).addRoutes(to: router)
+        spentCredentials: spentCredentials,
+        budget: ProviderCallBudget(limit: configuration.logins.providerCallsAtOnce)
+    ).addRoutes(to: logins)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {
         MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)

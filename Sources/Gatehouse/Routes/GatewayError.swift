@@ -43,6 +43,20 @@ public struct GatewayError: Error, Sendable, Equatable {
         code: "profile_too_large",
         message: "The identity provider's profile of this user is larger than \(UserProfile.maximumSize / 1024) KiB, more than a session keeps."
     )
+    static func tooManyLogins(retryAfter: Duration) -> GatewayError {
+        GatewayError(
+            .tooManyRequests,
+            code: "too_many_logins",
+            message: "Too many sign-in requests from your address. Try again in a moment.",
+            headers: [.retryAfter: "\(retryAfter.components.seconds)"]
+        )
+    }
+    static let loginsBusy = GatewayError(
+        .serviceUnavailable,
+        code: "logins_busy",
+        message: "Many sign-ins are under way right now. Try again in a moment.",
+        headers: [.retryAfter: "1"]
+    )
     static let storeUnavailable = GatewayError(
         .serviceUnavailable,
         code: "session_store_unavailable",

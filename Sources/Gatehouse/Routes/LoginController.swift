@@ -24,8 +24,10 @@ struct LoginController<Context: RequestContext>: Sendable {
     let signOut: ProviderSignOut
     /// What logins produced already: one token opens one session.
     let spentCredentials: SpentCredentials
+    /// The provider calls login callbacks may make at once; past it a callback fails fast.
+    let budget: ProviderCallBudget
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: RouterGroup<Context>) {
         router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
         router.get("register") { request, context in await begin(.register, request, logger: context.logger) }
         router.get("login/callback") { request, context in
@@ -43,6 +45,7 @@ struct LoginController<Context: RequestContext>: Sendable {
     func begin(_ intent: LoginIntent, _ request: Request, logger: Logger) async -> Response {
         let next = RedirectTarget.fromQuery(request.uri.query)
         let state = attempts.newState()
+        // Outside the budget: a provider call here is at most a discovery document, fetched once and cached.
         let redirect: LoginRedirect
         do {
             redirect = try await provider.beginLogin(LoginStart(intent: intent, state: state, callbackURL: callbackURL))
@@ -128,10 +131,20 @@ struct LoginController<Context: RequestContext>: Sendable {
         }
 
         let completion = LoginCompletion(parameters: Self.parameters(of: request), secrets: attempt.secrets, callbackURL: callbackURL)
+        let provider = self.provider
+        guard
+            let completed = await budget.run({ () async -> Result<SignIn, ProviderError> in
+                do throws(ProviderError) { return .success(try await provider.completeLogin(completion)) } catch { return .failure(error) }
+            })
+        else {
+            logger.notice("Login refused: logins' provider calls are at their budget")
+            return .failure(.loginsBusy)
+        }
         let signIn: SignIn
-        do {
-            signIn = try await provider.completeLogin(completion)
-        } catch {
+        switch completed {
+        case .success(let completed):
+            signIn = completed
+        case .failure(let error):
             ProviderFailureLog.record(error, during: "login", logger: logger)
             return .failure(.provider(error))
         }

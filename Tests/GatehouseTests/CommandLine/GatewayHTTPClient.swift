@@ -32,9 +32,11 @@ final class GatewayHTTPClient: Sendable {
 
     private let client: HTTPClient
 
-    init() {
+    /// - Parameter connectionsPerHost: how many requests to one gateway may be in flight at once.
+    init(connectionsPerHost: Int = 8) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

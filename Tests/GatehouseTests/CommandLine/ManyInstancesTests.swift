@@ -10,12 +10,13 @@ import Testing
 @Suite("Gateway processes", .timeLimit(.minutes(2)))
 struct ManyInstancesTests {
     /// Writes a `serve` configuration pointed at the mock provider at `idpURL`.
-    func writeConfig(idpURL: String, sessions: String, apiSecret: String = "unused-api-secret") throws -> URL {
+    /// - Parameter extra: more members for the top level, each followed by a comma.
+    func writeConfig(idpURL: String, sessions: String, apiSecret: String = "unused-api-secret", timeoutSeconds: Double = 5, extra: String = "") throws -> URL {
         let url = try TestFixtures.temporaryDirectory().appendingPathComponent("gatehouse.json")
         let json = """
             {
-              "publicURL": "http://127.0.0.1:8080",
-              "provider": {"type": "loginradius", "apiKey": "test-api-key", "hostedPageURL": "\(idpURL)/auth.aspx", "apiURL": "\(idpURL)", "apiSecret": "\(apiSecret)", "timeoutSeconds": 5},
+              "publicURL": "http://127.0.0.1:8080", \(extra)
+              "provider": {"type": "loginradius", "apiKey": "test-api-key", "hostedPageURL": "\(idpURL)/auth.aspx", "apiURL": "\(idpURL)", "apiSecret": "\(apiSecret)", "timeoutSeconds": \(timeoutSeconds)},
               "sessions": \(sessions)
             }
             """

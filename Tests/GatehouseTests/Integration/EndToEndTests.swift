@@ -125,7 +125,9 @@ struct EndToEndTests {
 
     @Test("a 20 MB answer is cut off at the body cap: 502 at once, no session")
     func hugeBody() async throws {
-        try await LiveStack().run(timeoutSeconds: 5) { stack in
+        // A deadline far from the bound: on a loaded machine the callback may take seconds, and
+        // what is tested is that the cap ends it, not the deadline.
+        try await LiveStack().run(timeoutSeconds: 20) { stack in
             await stack.directory.setFault(.hugeBody(byteCount: 20_000_000))
             var browser = Browser(stack.gateway)
             let path = try await stack.callback(&browser)
@@ -135,7 +137,7 @@ struct EndToEndTests {
             let elapsed = ContinuousClock.now - started
             #expect(callback.status == .badGateway)
             #expect(callback.json?["error"] == .string("provider_bad_response"))
-            #expect(elapsed < .seconds(5), "refused at the cap, before the 5 s deadline (took \(elapsed))")
+            #expect(elapsed < .seconds(10), "refused at the cap, long before the 20 s deadline (took \(elapsed))")
             #expect(browser.jar["gatehouse_session"] == nil)
         }
     }

@@ -324,9 +324,19 @@ struct OpenIDConnectFlowTests {
             #expect(response.status == status, "\(fault)")
             #expect(browser.jar["gatehouse_session"] == nil)
             await stack.directory.setFault(nil)
+            // The control login is not the step whose time is tested: with the 1 s deadline, a
+            // loaded machine could make it fail, so it runs on a gateway with the usual deadline.
+            guard !slow else { return }
             var control = Browser(stack.gateway)
             let sound = try await stack.logIn(&control)
             #expect(sound.status == .seeOther, "without the fault the same login succeeds")
+        }
+        if slow {
+            try await OpenIDStack().run(timeoutSeconds: 10) { stack in
+                var control = Browser(stack.gateway)
+                let sound = try await stack.logIn(&control)
+                #expect(sound.status == .seeOther, "without the fault the same login succeeds")
+            }
         }
     }
 }

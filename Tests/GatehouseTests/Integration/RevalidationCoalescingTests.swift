@@ -16,6 +16,8 @@ struct RevalidationCoalescingTests {
     static func concurrentGets(_ url: String, cookie: String, count: Int) async throws -> [Int] {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 100)
+        // Waiting for one of the 100 connections is not what is tested: a loaded machine may take long.
+        configuration.timeout.connect = .seconds(30)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
