@@ -136,8 +136,11 @@ public final class PostgresSessionStore: SessionStore {
 
     public func recordValidation(_ validation: ValidationRecord) async throws {
         let key = validation.key
-        let sealedProfile = try validation.profile.map { try SealedSessionRecord.sealProfile($0, for: key, with: keys.sealer) }
-        let sealedCredentials = try validation.credentials.map { try SealedSessionRecord.sealCredentials($0, for: key, with: keys.sealer) }
+        let createdAt = validation.createdAt.timeIntervalSince1970
+        let sealedProfile = try validation.profile.map { try SealedSessionRecord.sealProfile($0, for: key, createdAt: createdAt, with: keys.sealer) }
+        let sealedCredentials = try validation.credentials.map {
+            try SealedSessionRecord.sealCredentials($0, for: key, createdAt: createdAt, with: keys.sealer)
+        }
         let (date, userKey) = (validation.date.timeIntervalSince1970, keys.userKey(for: validation.userID).digest)
         let future = date + SessionManager.futureTolerance
         let (client, logger) = (self.client, self.logger)
@@ -200,10 +203,10 @@ public final class PostgresSessionStore: SessionStore {
         let userKey = keys.userKey(for: userID).digest
         return try await bounded {
             // Rows written before user keys existed get theirs first, from their sealed profile.
-            let missing = try await client.query("SELECT key, sealed_profile FROM gatehouse_sessions WHERE user_key IS NULL", logger: logger)
+            let missing = try await client.query("SELECT key, sealed_profile, created_at FROM gatehouse_sessions WHERE user_key IS NULL", logger: logger)
             var filled: [(Data, Data)] = []
-            for try await (key, sealed) in missing.decode((Data, Data).self) {
-                if let found = SealedSessionRecord.userKey(ofSealedProfile: sealed, for: SessionKey(digest: key), with: keys) {
+            for try await (key, sealed, createdAt) in missing.decode((Data, Data, Double).self) {
+                if let found = SealedSessionRecord.userKey(ofSealedProfile: sealed, for: SessionKey(digest: key), createdAt: createdAt, with: keys) {
                     filled.append((key, found.digest))
                 }
             }
@@ -220,9 +223,9 @@ public final class PostgresSessionStore: SessionStore {
     public func opensStoredSessions() async throws -> Bool {
         let (client, logger, keys) = (self.client, self.logger, self.keys)
         return try await bounded {
-            let rows = try await client.query("SELECT key, sealed_profile FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5", logger: logger)
-            var samples: [(Data, Data)] = []
-            for try await sample in rows.decode((Data, Data).self) { samples.append(sample) }
+            let rows = try await client.query("SELECT key, sealed_profile, created_at FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5", logger: logger)
+            var samples: [(Data, Data, Double)] = []
+            for try await sample in rows.decode((Data, Data, Double).self) { samples.append(sample) }
             return SealedSessionRecord.anyOpens(samples, with: keys)
         }
     }

@@ -118,11 +118,28 @@ public final class SQLiteSessionStore: SessionStore, Service {
         ]
         if let profile = validation.profile {
             assignments.append("sealed_profile = ?")
-            bindings.append(.blob(ByteBuffer(data: try SealedSessionRecord.sealProfile(profile, for: key, with: keys.sealer))))
+            bindings.append(
+                .blob(
+                    ByteBuffer(
+                        data: try SealedSessionRecord.sealProfile(profile, for: key, createdAt: validation.createdAt.timeIntervalSince1970, with: keys.sealer)
+                    )
+                )
+            )
         }
         if let credentials = validation.credentials {
             assignments.append("sealed_token = ?")
-            bindings.append(.blob(ByteBuffer(data: try SealedSessionRecord.sealCredentials(credentials, for: key, with: keys.sealer))))
+            bindings.append(
+                .blob(
+                    ByteBuffer(
+                        data: try SealedSessionRecord.sealCredentials(
+                            credentials,
+                            for: key,
+                            createdAt: validation.createdAt.timeIntervalSince1970,
+                            with: keys.sealer
+                        )
+                    )
+                )
+            )
         }
         bindings.append(.blob(ByteBuffer(data: key.digest)))
         _ = try await connection.query("UPDATE gatehouse_sessions SET \(assignments.joined(separator: ", ")) WHERE key = ?", bindings)
@@ -159,11 +176,15 @@ public final class SQLiteSessionStore: SessionStore, Service {
 
     /// Gives rows written before user keys existed their key, from their sealed profile.
     private func fillMissingUserKeys() async throws {
-        let rows = try await connection.query("SELECT key, sealed_profile FROM gatehouse_sessions WHERE user_key IS NULL")
+        let rows = try await connection.query("SELECT key, sealed_profile, created_at FROM gatehouse_sessions WHERE user_key IS NULL")
         for row in rows {
-            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob else { continue }
+            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob, let createdAt = row.column("created_at")?.double else {
+                continue
+            }
             let sessionKey = SessionKey(digest: Data(buffer: key))
-            guard let userKey = SealedSessionRecord.userKey(ofSealedProfile: Data(buffer: sealed), for: sessionKey, with: keys) else { continue }
+            guard let userKey = SealedSessionRecord.userKey(ofSealedProfile: Data(buffer: sealed), for: sessionKey, createdAt: createdAt, with: keys) else {
+                continue
+            }
             _ = try await connection.query(
                 "UPDATE gatehouse_sessions SET user_key = ? WHERE key = ?",
                 [.blob(ByteBuffer(data: userKey.digest)), .blob(key)]
@@ -194,10 +215,12 @@ public final class SQLiteSessionStore: SessionStore, Service {
     }
 
     public func opensStoredSessions() async throws -> Bool {
-        let rows = try await connection.query("SELECT key, sealed_profile FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5")
-        let samples = rows.compactMap { row -> (Data, Data)? in
-            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob else { return nil }
-            return (Data(buffer: key), Data(buffer: sealed))
+        let rows = try await connection.query("SELECT key, sealed_profile, created_at FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5")
+        let samples = rows.compactMap { row -> (Data, Data, Double)? in
+            guard let key = row.column("key")?.blob, let sealed = row.column("sealed_profile")?.blob, let createdAt = row.column("created_at")?.double else {
+                return nil
+            }
+            return (Data(buffer: key), Data(buffer: sealed), createdAt)
         }
         return SealedSessionRecord.anyOpens(samples, with: keys)
     }

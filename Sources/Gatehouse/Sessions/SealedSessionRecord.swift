@@ -38,8 +38,13 @@ struct SealedSessionRecord {
     init(sealing session: Session, with keys: SessionKeys) throws {
         self.init(
             key: session.key,
-            sealedCredentials: try Self.sealCredentials(session.credentials, for: session.key, with: keys.sealer),
-            sealedProfile: try Self.sealProfile(session.profile, for: session.key, with: keys.sealer),
+            sealedCredentials: try Self.sealCredentials(
+                session.credentials,
+                for: session.key,
+                createdAt: session.createdAt.timeIntervalSince1970,
+                with: keys.sealer
+            ),
+            sealedProfile: try Self.sealProfile(session.profile, for: session.key, createdAt: session.createdAt.timeIntervalSince1970, with: keys.sealer),
             createdAt: session.createdAt.timeIntervalSince1970,
             lastSeenAt: session.lastSeenAt.timeIntervalSince1970,
             validatedAt: session.validatedAt.timeIntervalSince1970,
@@ -49,10 +54,10 @@ struct SealedSessionRecord {
 
     /// The session, or a thrown error when the blobs were sealed with another key or altered.
     func unsealed(with sealer: SessionSealer) throws -> Session {
-        guard let credentials = Credentials(storedRepresentation: try sealer.open(sealedCredentials, for: key)) else {
+        guard let credentials = Credentials(storedRepresentation: try sealer.open(sealedCredentials, field: .credentials, of: key, createdAt: createdAt)) else {
             throw Unreadable()
         }
-        guard let profile = UserProfile(storedRepresentation: try sealer.open(sealedProfile, for: key)) else {
+        guard let profile = UserProfile(storedRepresentation: try sealer.open(sealedProfile, field: .profile, of: key, createdAt: createdAt)) else {
             throw Unreadable()
         }
         return Session(
@@ -65,24 +70,29 @@ struct SealedSessionRecord {
         )
     }
 
-    static func sealProfile(_ profile: UserProfile, for key: SessionKey, with sealer: SessionSealer) throws -> Data {
-        try sealer.seal(profile.storedRepresentation, for: key)
+    /// - Parameter createdAt: the row's `created_at`, which the seal authenticates.
+    static func sealProfile(_ profile: UserProfile, for key: SessionKey, createdAt: Double, with sealer: SessionSealer) throws -> Data {
+        try sealer.seal(profile.storedRepresentation, field: .profile, of: key, createdAt: createdAt)
     }
 
-    static func sealCredentials(_ credentials: Credentials, for key: SessionKey, with sealer: SessionSealer) throws -> Data {
-        try sealer.seal(credentials.storedRepresentation, for: key)
+    /// - Parameter createdAt: the row's `created_at`, which the seal authenticates.
+    static func sealCredentials(_ credentials: Credentials, for key: SessionKey, createdAt: Double, with sealer: SessionSealer) throws -> Data {
+        try sealer.seal(credentials.storedRepresentation, field: .credentials, of: key, createdAt: createdAt)
     }
 
     /// The user key of the profile sealed in `sealedProfile`, for rows written before user keys
     /// existed; `nil` when it does not open.
-    static func userKey(ofSealedProfile sealedProfile: Data, for key: SessionKey, with keys: SessionKeys) -> UserKey? {
-        guard let opened = try? keys.sealer.open(sealedProfile, for: key), let profile = UserProfile(storedRepresentation: opened) else { return nil }
+    static func userKey(ofSealedProfile sealedProfile: Data, for key: SessionKey, createdAt: Double, with keys: SessionKeys) -> UserKey? {
+        guard let opened = try? keys.sealer.open(sealedProfile, field: .profile, of: key, createdAt: createdAt),
+            let profile = UserProfile(storedRepresentation: opened)
+        else { return nil }
         return keys.userKey(for: profile.id)
     }
 
-    /// Whether any of the sampled rows (key digest, sealed profile) opens with `keys`; `true` for none.
-    static func anyOpens(_ samples: [(key: Data, sealedProfile: Data)], with keys: SessionKeys) -> Bool {
-        samples.isEmpty || samples.contains { userKey(ofSealedProfile: $0.sealedProfile, for: SessionKey(digest: $0.key), with: keys) != nil }
+    /// Whether any of the sampled rows (key digest, sealed profile, created at) opens with `keys`; `true` for none.
+    static func anyOpens(_ samples: [(key: Data, sealedProfile: Data, createdAt: Double)], with keys: SessionKeys) -> Bool {
+        samples.isEmpty
+            || samples.contains { userKey(ofSealedProfile: $0.sealedProfile, for: SessionKey(digest: $0.key), createdAt: $0.createdAt, with: keys) != nil }
     }
 
     /// A sealed field opened, but is not what the column holds.

@@ -100,7 +100,14 @@ public struct SessionManager: Sendable {
         let credentials = revalidation.credentials.flatMap { $0 == session.credentials ? nil : $0 }
         if let credentials { session.credentials = credentials }
         try await store.recordValidation(
-            ValidationRecord(key: session.key, date: session.validatedAt, userID: session.profile.id, profile: changed, credentials: credentials)
+            ValidationRecord(
+                key: session.key,
+                date: session.validatedAt,
+                createdAt: session.createdAt,
+                userID: session.profile.id,
+                profile: changed,
+                credentials: credentials
+            )
         )
         return session
     }

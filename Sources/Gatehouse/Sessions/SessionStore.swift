@@ -4,6 +4,8 @@ import Foundation
 public struct ValidationRecord: Sendable {
     public var key: SessionKey
     public var date: Date
+    /// When the session began: new sealed values authenticate it.
+    public var createdAt: Date
     /// The session's user id (unchanged by revalidation), for rows that do not carry its key yet.
     public var userID: String
     /// The new profile, or `nil` when it is, to the byte, the one the session holds.
@@ -11,9 +13,10 @@ public struct ValidationRecord: Sendable {
     /// The new credentials, or `nil` when the provider issued none.
     public var credentials: Credentials?
 
-    public init(key: SessionKey, date: Date, userID: String, profile: UserProfile?, credentials: Credentials?) {
+    public init(key: SessionKey, date: Date, createdAt: Date, userID: String, profile: UserProfile?, credentials: Credentials?) {
         self.key = key
         self.date = date
+        self.createdAt = createdAt
         self.userID = userID
         self.profile = profile
         self.credentials = credentials

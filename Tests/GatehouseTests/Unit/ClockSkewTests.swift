@@ -35,9 +35,13 @@ extension SessionStoreTests {
 
             // Two revalidations racing, their times a moment apart: the later one stays, in either order.
             let recorded = clock.now.addingTimeInterval(-30)
-            try await store.recordValidation(.init(key: ahead.key, date: recorded.addingTimeInterval(-1), userID: "u1", profile: nil, credentials: nil))
+            try await store.recordValidation(
+                .init(key: ahead.key, date: recorded.addingTimeInterval(-1), createdAt: ahead.createdAt, userID: "u1", profile: nil, credentials: nil)
+            )
             #expect(try await store.session(for: ahead.key)?.validatedAt == recorded)
-            try await store.recordValidation(.init(key: ahead.key, date: recorded.addingTimeInterval(1), userID: "u1", profile: nil, credentials: nil))
+            try await store.recordValidation(
+                .init(key: ahead.key, date: recorded.addingTimeInterval(1), createdAt: ahead.createdAt, userID: "u1", profile: nil, credentials: nil)
+            )
             #expect(try await store.session(for: ahead.key)?.validatedAt == recorded.addingTimeInterval(1))
         }
     }

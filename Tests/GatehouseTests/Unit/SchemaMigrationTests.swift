@@ -18,8 +18,8 @@ struct SchemaMigrationTests {
     /// A row as the first release wrote it: the bare token sealed, the profile sealed, no user key.
     static func firstReleaseRow() throws -> (id: SessionID, token: Data, profile: Data, time: Double) {
         let id = SessionID.generate()
-        let token = try keys.sealer.seal(Data("token-from-release-1".utf8), for: id.storageKey)
-        let profile = try keys.sealer.seal(Self.profile.storedRepresentation, for: id.storageKey)
+        let token = try keys.sealer.sealFirstRelease(Data("token-from-release-1".utf8), for: id.storageKey)
+        let profile = try keys.sealer.sealFirstRelease(Self.profile.storedRepresentation, for: id.storageKey)
         return (id, token, profile, Date().timeIntervalSince1970)
     }
 
@@ -66,7 +66,9 @@ struct SchemaMigrationTests {
 
         // A revalidation writes the new encoding and the user key into the old row.
         let rotated = Credentials(accessToken: AccessToken("access-2"), refreshToken: RefreshToken("refresh-2"))
-        try await store.recordValidation(.init(key: session.key, date: Date(), userID: "u-old", profile: nil, credentials: rotated))
+        try await store.recordValidation(
+            .init(key: session.key, date: Date(), createdAt: session.createdAt, userID: "u-old", profile: nil, credentials: rotated)
+        )
         #expect(try await store.session(for: row.id.storageKey)?.credentials == rotated)
         try await store.close()
 

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import PostgresNIO
+import SQLiteNIO
 import Testing
 
 @testable import Gatehouse
@@ -68,7 +71,9 @@ struct SessionStoreTests {
                 name: "Renamed",
                 attributes: ["Uid": .string("u1"), "FullName": .string("Renamed")]
             )
-            try await store.recordValidation(.init(key: session.key, date: later, userID: "u1", profile: refreshed, credentials: nil))
+            try await store.recordValidation(
+                .init(key: session.key, date: later, createdAt: session.createdAt, userID: "u1", profile: refreshed, credentials: nil)
+            )
             let read = try await store.session(for: session.key)
             #expect(read?.validatedAt == later)
             #expect(read?.profile == refreshed)
@@ -76,7 +81,7 @@ struct SessionStoreTests {
 
             // The same profile again: only the time moves.
             let latest = later.addingTimeInterval(60)
-            try await store.recordValidation(.init(key: session.key, date: latest, userID: "u1", profile: nil, credentials: nil))
+            try await store.recordValidation(.init(key: session.key, date: latest, createdAt: session.createdAt, userID: "u1", profile: nil, credentials: nil))
             let reread = try await store.session(for: session.key)
             #expect(reread?.validatedAt == latest)
             #expect(reread?.profile == refreshed)
@@ -88,7 +93,9 @@ struct SessionStoreTests {
                 idToken: IDToken("id.token.2"),
                 expiresAt: Date(timeIntervalSince1970: 1_800_003_600)
             )
-            try await store.recordValidation(.init(key: session.key, date: latest.addingTimeInterval(1), userID: "u1", profile: nil, credentials: rotated))
+            try await store.recordValidation(
+                .init(key: session.key, date: latest.addingTimeInterval(1), createdAt: session.createdAt, userID: "u1", profile: nil, credentials: rotated)
+            )
             let rotatedRead = try await store.session(for: session.key)
             #expect(rotatedRead?.credentials == rotated)
             #expect(rotatedRead?.profile == refreshed)
@@ -203,7 +210,9 @@ struct SessionStoreTests {
                             try await store.recordActivity(for: session.key, at: date)
                         } else {
                             let profile = UserProfile(id: "u1", email: "u1@example.com", name: "Writer \(offset)", attributes: ["Uid": .string("u1")])
-                            try await store.recordValidation(.init(key: session.key, date: date, userID: "u1", profile: profile, credentials: nil))
+                            try await store.recordValidation(
+                                .init(key: session.key, date: date, createdAt: session.createdAt, userID: "u1", profile: profile, credentials: nil)
+                            )
                         }
                     }
                 }
@@ -264,16 +273,55 @@ struct SessionStoreTests {
         try await reopened.close()
     }
 
-    @Test("a sealed value does not open under another session's key")
+    @Test("a sealed value opens only in its row, its column and with its creation time; first-release values still open")
     func sealingIsBoundToTheSession() throws {
         let a = SessionID.generate().storageKey
         let b = SessionID.generate().storageKey
-        let sealed = try Self.sealer.seal(Data("token".utf8), for: a)
-        #expect(try Self.sealer.open(sealed, for: a) == Data("token".utf8))
-        #expect(throws: (any Error).self) { try Self.sealer.open(sealed, for: b) }
+        let created = 1_800_000_000.25
+        let sealed = try Self.sealer.seal(Data("token".utf8), field: .credentials, of: a, createdAt: created)
+        #expect(try Self.sealer.open(sealed, field: .credentials, of: a, createdAt: created) == Data("token".utf8))
+        #expect(throws: (any Error).self, "another row") { try Self.sealer.open(sealed, field: .credentials, of: b, createdAt: created) }
+        #expect(throws: (any Error).self, "another column") { try Self.sealer.open(sealed, field: .profile, of: a, createdAt: created) }
+        #expect(throws: (any Error).self, "a created_at moved later") { try Self.sealer.open(sealed, field: .credentials, of: a, createdAt: created + 3600) }
+        #expect(throws: (any Error).self, "the version mark taken off") {
+            try Self.sealer.open(sealed.dropFirst(2), field: .credentials, of: a, createdAt: created)
+        }
         var tampered = sealed
         tampered[tampered.count - 1] ^= 1
-        #expect(throws: (any Error).self) { try Self.sealer.open(tampered, for: a) }
+        #expect(throws: (any Error).self) { try Self.sealer.open(tampered, field: .credentials, of: a, createdAt: created) }
+
+        let firstRelease = try Self.sealer.sealFirstRelease(Data("token".utf8), for: a)
+        #expect(try Self.sealer.open(firstRelease, field: .credentials, of: a, createdAt: created) == Data("token".utf8))
+        #expect(throws: (any Error).self) { try Self.sealer.open(firstRelease, field: .credentials, of: b, createdAt: created) }
+    }
+
+    @Test("in a store, a profile swapped into the token column, one copied from another row, or a pushed created_at opens nothing", arguments: [Kind.sqlite])
+    func swappedColumnsDoNotOpen(_ kind: Kind) async throws {
+        try await withStore(kind) { store, path in
+            let (_, first) = makeSession()
+            let (_, second) = makeSession(at: Date(timeIntervalSince1970: 1_800_000_100))
+            try await store.insert(first)
+            try await store.insert(second)
+            let database = try await SQLiteConnection.open(storage: .file(path: try #require(path).path), logger: Logger(label: "test"))
+            defer { Task { try? await database.close() } }
+            let firstDigest = SQLiteData.blob(ByteBuffer(data: first.key.digest))
+            // Someone who can write to the database swaps the columns of one row...
+            _ = try await database.query("UPDATE gatehouse_sessions SET sealed_token = sealed_profile WHERE key = ?", [firstDigest])
+            #expect(try await store.session(for: first.key) == nil)
+            // ...copies a row's sealed values into another's...
+            _ = try await database.query(
+                "UPDATE gatehouse_sessions SET sealed_token = (SELECT sealed_token FROM gatehouse_sessions WHERE key = ?), sealed_profile = (SELECT sealed_profile FROM gatehouse_sessions WHERE key = ?) WHERE key = ?",
+                [.blob(ByteBuffer(data: second.key.digest)), .blob(ByteBuffer(data: second.key.digest)), firstDigest]
+            )
+            #expect(try await store.session(for: first.key) == nil)
+            // ...or makes an old session young again.
+            #expect(try await store.session(for: second.key) != nil)
+            _ = try await database.query(
+                "UPDATE gatehouse_sessions SET created_at = created_at + 3600 WHERE key = ?",
+                [.blob(ByteBuffer(data: second.key.digest))]
+            )
+            #expect(try await store.session(for: second.key) == nil)
+        }
     }
 
     @Test("the key file is created once with mode 0600 and read back")
