@@ -50,6 +50,7 @@ public func buildRouter(
     )
 
     let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(ShutdownNoticeMiddleware())
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(RequestLogMiddleware())
     router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
