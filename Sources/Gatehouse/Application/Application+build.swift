@@ -56,10 +56,11 @@ public func buildRouter(
     router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorPageMiddleware())
 
-    // Open to everyone; logins are held to a rate per client and a budget of provider calls.
-    let logins = router.group().add(
-        middleware: ClientRateLimitMiddleware(limiter: ClientRateLimiter(perMinute: configuration.logins.perClientPerMinute), access: live.access)
-    )
+    // Open to everyone; logins are held to a rate per client (starts and callbacks counted apart)
+    // and callbacks to a budget of provider calls.
+    let rate = configuration.logins.perClientPerMinute
+    let starts = router.group().add(middleware: ClientRateLimitMiddleware(limiter: ClientRateLimiter(perMinute: rate), access: live.access))
+    let callbacks = router.group().add(middleware: ClientRateLimitMiddleware(limiter: ClientRateLimiter(perMinute: rate), access: live.access))
     LoginController(
         provider: provider,
         sessions: sessions,
@@ -72,7 +73,7 @@ public func buildRouter(
         signOut: signOut,
         spentCredentials: spentCredentials,
         budget: ProviderCallBudget(limit: configuration.logins.providerCallsAtOnce)
-    ).addRoutes(to: logins)
+    ).addRoutes(starts: starts, callbacks: callbacks)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {
         MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)

@@ -27,13 +27,17 @@ struct LoginController<Context: RequestContext>: Sendable {
     /// The provider calls login callbacks may make at once; past it a callback fails fast.
     let budget: ProviderCallBudget
 
-    func addRoutes(to router: RouterGroup<Context>) {
-        router.get("login") { request, context in await begin(.login, request, logger: context.logger) }
-        router.get("register") { request, context in await begin(.register, request, logger: context.logger) }
-        router.get("login/callback") { request, context in
+    /// - Parameters:
+    ///   - starts: where `/login` and `/register` go.
+    ///   - callbacks: where the provider's ways back go (their rate is counted apart, so a flood of
+    ///     `/login` cannot hold back the callback of a login begun before it).
+    func addRoutes(starts: RouterGroup<Context>, callbacks: RouterGroup<Context>) {
+        starts.get("login") { request, context in await begin(.login, request, logger: context.logger) }
+        starts.get("register") { request, context in await begin(.register, request, logger: context.logger) }
+        callbacks.get("login/callback") { request, context in
             await callback(request, state: request.uri.queryParameters.getAll("state"), logger: context.logger)
         }
-        router.get("login/callback/:state") { request, context in
+        callbacks.get("login/callback/:state") { request, context in
             await callback(request, state: [context.parameters.get("state") ?? ""], logger: context.logger)
         }
     }

@@ -87,9 +87,9 @@ struct LoginAmplificationTests {
         }
     }
 
-    @Test("one address over its login rate gets 429 with Retry-After; another address is not held back")
+    @Test("one address over its login rate gets 429 with Retry-After; its callback of a login begun before still lands; another address is not held back")
     func perClientRate() async throws {
-        try await ManyInstancesTests().withMockProvider { idpURL, _ in
+        try await ManyInstancesTests().withMockProvider { idpURL, directory in
             let config = try ManyInstancesTests().writeConfig(
                 idpURL: idpURL,
                 sessions: #"{"store": "memory", "secureCookies": false}"#,
@@ -98,16 +98,29 @@ struct LoginAmplificationTests {
             let gateway = try GatehouseProcess(["serve", "--config", config.path, "--port", "0", "--log-level", "error"])
             let base = "http://127.0.0.1:\(try await gateway.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
             let http = GatewayHTTPClient()
+            let address = ["X-Forwarded-For": "203.0.113.7"]
             var statuses: [Int] = []
+            var firstLogin: GatewayHTTPClient.Answer?
             for _ in 0..<15 {
-                statuses.append(try await http.send(.GET, "\(base)/login", headers: ["X-Forwarded-For": "203.0.113.7"]).status)
+                let answer = try await http.send(.GET, "\(base)/login", headers: address)
+                if firstLogin == nil { firstLogin = answer }
+                statuses.append(answer.status)
             }
             #expect(statuses.prefix(10).allSatisfy { $0 == 303 }, "a burst of 10 passes: \(statuses)")
             #expect(statuses.suffix(3).allSatisfy { $0 == 429 }, "\(statuses)")
-            let refused = try await http.send(.GET, "\(base)/login", headers: ["X-Forwarded-For": "203.0.113.7"])
+            let refused = try await http.send(.GET, "\(base)/login", headers: address)
             #expect(refused.status == 429)
             #expect(Int(refused.headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
             #expect(refused.json?["error"] == .string("too_many_logins"))
+
+            // The callbacks are counted apart: the login that address began first still completes.
+            let login = try #require(firstLogin)
+            let attempt = try #require(login.cookies(prefixed: "gatehouse_session_state_").first)
+            let location = try #require(login.headers.first(name: "Location").flatMap(URLComponents.init(string:)))
+            let returnURL = try #require(location.queryItems?.first { $0.name == "return_url" }?.value.flatMap(URLComponents.init(string:)))
+            let token = try #require(await directory.issueToken(forUserID: TestFixtures.adaID))
+            let callback = try await http.send(.GET, "\(base)\(returnURL.path)?token=\(token.value)", cookies: [attempt.name: attempt.value], headers: address)
+            #expect(callback.status == 303)
 
             // A spoofed chain does not help: the gateway reads the hop its trusted proxy (loopback) added.
             let spoofed = try await http.send(.GET, "\(base)/login", headers: ["X-Forwarded-For": "198.51.100.1, 203.0.113.7"])
