@@ -40,6 +40,7 @@ public actor MockDirectory {
     private var tokens: [String: IssuedToken] = [:]
     private var tokenFamilies: [(prefix: String, userID: String)] = []
     private var fault: MockFault?
+    private var faultRate = 1.0
 
     /// How many profile fetches the API has answered (including failed ones), for tests and benchmarks.
     public private(set) var profileFetchCount = 0
@@ -157,8 +158,16 @@ public actor MockDirectory {
     }
 
     /// Makes the API answer with a fault instead of its normal answer; `nil` restores normal answers.
-    public func setFault(_ fault: MockFault?) {
+    /// - Parameter rate: the share of API requests the fault applies to (1: all of them).
+    public func setFault(_ fault: MockFault?, rate: Double = 1) {
         self.fault = fault
+        faultRate = rate
+    }
+
+    /// The fault in force for this request: with a rate under 1, only now and then.
+    private var faultForThisRequest: MockFault? {
+        guard let fault else { return nil }
+        return faultRate >= 1 || Double.random(in: 0..<1) < faultRate ? fault : nil
     }
 
     /// The fault the API currently answers with.
@@ -189,14 +198,14 @@ public actor MockDirectory {
     /// Counts an API request of the mock's OpenID Connect side and returns the fault in force, if any.
     public func receiveRequest() -> MockFault? {
         noteAPIRequest()
-        return fault
+        return faultForThisRequest
     }
 
     /// Counts an API request and decides it in one step, so that a request costs the server one
     /// trip to the directory: the fault in force if there is one, else the endpoint's answer.
     public func receive(_ endpoint: LoginRadiusEndpoint, apiKey: String?, token: String?) -> APIReception {
         noteAPIRequest()
-        if let fault { return .fault(fault) }
+        if let fault = faultForThisRequest { return .fault(fault) }
         return .answer(answer(endpoint, apiKey: apiKey, token: token))
     }
 

@@ -10,6 +10,7 @@ final class ScratchPostgres: Sendable {
     let directory: URL
     private let binaries: URL
     private let server = Mutex<GatehouseProcess?>(nil)
+    private let tls = Mutex(false)
 
     /// The newest PostgreSQL's programs on this machine, if any.
     static var binaries: URL? {
@@ -29,8 +30,15 @@ final class ScratchPostgres: Sendable {
         self.binaries = binaries
     }
 
+    /// The CA that signed the server's certificate, when it serves TLS (PEM).
+    var certificateAuthority: String { directory.appendingPathComponent("ca.pem").path }
+
     /// Makes a new cluster and starts it.
-    static func make() async throws -> ScratchPostgres {
+    ///
+    /// - Parameter tls: also serve TLS, with a certificate for `127.0.0.1` signed by a CA of its
+    ///   own (``certificateAuthority``); the server then listens on `127.0.0.2` too, an address the
+    ///   certificate does not name.
+    static func make(tls: Bool = false) async throws -> ScratchPostgres {
         let binaries = try #require(Self.binaries, "no PostgreSQL programs under /usr/lib/postgresql (Debian's postgresql package)")
         let directory = try TestFixtures.temporaryDirectory()
         if getuid() == 0 {
@@ -39,8 +47,29 @@ final class ScratchPostgres: Sendable {
         }
         let server = ScratchPostgres(port: try LoopbackPort.free(), directory: directory, binaries: binaries)
         try await server.run("initdb", ["-D", server.dataDirectory, "-U", "gatehouse", "--auth=trust", "--no-sync"])
+        if tls { try await server.makeCertificates() }
+        server.tls.withLock { $0 = tls }
         try await server.start()
         return server
+    }
+
+    /// A CA, and a server certificate it signs for IP 127.0.0.1, with openssl; the server's key is
+    /// the postgres user's, mode 0600, as PostgreSQL insists.
+    private func makeCertificates() async throws {
+        let path = directory.path
+        let script = """
+            set -e
+            cd '\(path)'
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=gatehouse-test-ca -keyout ca.key -out ca.pem 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem 2>/dev/null
+            chmod 600 server.key
+            if [ "$(id -u)" = 0 ]; then chown postgres:postgres server.key server.pem; fi
+            """
+        let shell = try GatehouseProcess(["-c", script], executable: URL(fileURLWithPath: "/bin/sh"))
+        let result = await shell.finished(within: .seconds(60))
+        try #require(result.status == 0, "making certificates failed: \(result.output)")
     }
 
     private var dataDirectory: String { directory.appendingPathComponent("data").path }
@@ -49,9 +78,16 @@ final class ScratchPostgres: Sendable {
     /// (through `runuser` as root), so its log is the child's output.
     func start() async throws {
         let postgres = binaries.appendingPathComponent("postgres").path
-        let arguments = [
-            postgres, "-D", dataDirectory, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-        ]
+        var arguments = [postgres, "-D", dataDirectory, "-p", "\(port)", "-k", directory.path, "-c", "fsync=off"]
+        if tls.withLock({ $0 }) {
+            arguments += [
+                "-c", "listen_addresses=127.0.0.1,127.0.0.2", "-c", "ssl=on",
+                "-c", "ssl_cert_file=\(directory.appendingPathComponent("server.pem").path)",
+                "-c", "ssl_key_file=\(directory.appendingPathComponent("server.key").path)",
+            ]
+        } else {
+            arguments += ["-c", "listen_addresses=127.0.0.1"]
+        }
         let process =
             getuid() == 0
             ? try GatehouseProcess(["-u", "postgres", "--"] + arguments, executable: URL(fileURLWithPath: "/usr/sbin/runuser"))

@@ -82,3 +82,46 @@ struct PostgresURLTests {
         }
     }
 }
+
+/// TLS against a PostgreSQL server of the test's own, with a certificate of a CA of its own.
+@Suite("PostgreSQL over TLS", .timeLimit(.minutes(2)), .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason))
+struct PostgresTLSTests {
+    /// Whether a pool for `url` answers a query.
+    func connects(_ url: String) async throws -> Bool {
+        var configuration = try PostgresSessionStore.makeClientConfiguration(url: url)
+        configuration.options.connectTimeout = .seconds(3)
+        var answered = false
+        try await PostgresTestDatabase.withClient(configuration) { client in
+            let store = PostgresSessionStore(client: client, keys: SessionStoreTests.keys, operationTimeout: .seconds(5), logger: Logger(label: "test"))
+            answered = (try? await store.checkHealth()) != nil
+        }
+        return answered
+    }
+
+    @Test("verify-full with the server's CA connects; another CA, or a host the certificate does not name, is refused; verify-ca checks the chain only")
+    func verifyFull() async throws {
+        let server = try await ScratchPostgres.make(tls: true)
+        do {
+            let base = "postgres://gatehouse@127.0.0.1:\(server.port)/postgres"
+            let other = "postgres://gatehouse@127.0.0.2:\(server.port)/postgres"
+            #expect(try await connects("\(base)?sslmode=verify-full&sslrootcert=\(server.certificateAuthority)"))
+            #expect(try await connects("\(base)?sslmode=require"), "require encrypts without checking")
+            #expect(try await connects(base), "the loopback default (prefer) takes the TLS on offer")
+
+            // A CA of another's: the chain does not verify.
+            let stranger = try await ScratchPostgres.make(tls: true)
+            let strangerCA = stranger.certificateAuthority
+            #expect(try await !connects("\(base)?sslmode=verify-full&sslrootcert=\(strangerCA)"))
+            #expect(try await !connects("\(base)?sslmode=verify-ca&sslrootcert=\(strangerCA)"))
+            await stranger.destroy()
+
+            // 127.0.0.2 is the same server, but the certificate names 127.0.0.1 only.
+            #expect(try await !connects("\(other)?sslmode=verify-full&sslrootcert=\(server.certificateAuthority)"))
+            #expect(try await connects("\(other)?sslmode=verify-ca&sslrootcert=\(server.certificateAuthority)"))
+        } catch {
+            await server.destroy()
+            throw error
+        }
+        await server.destroy()
+    }
+}
