@@ -20,6 +20,7 @@ import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -46,7 +47,8 @@ class Flow:
     def __init__(self, browser, gateway, idp, out):
         self.browser, self.gateway, self.idp, self.out = browser, gateway, idp, out
         self.step = 0
-        self.wait = WebDriverWait(browser, 10)
+        # A page that is replaced while a condition reads it (a redirect landing) is read again, not a failure.
+        self.wait = WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException])
 
     def shot(self, name):
         self.step += 1
