@@ -53,7 +53,13 @@ struct ServeCommand: AsyncParsableCommand {
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (for at most the grace
         // period), then close the store and the HTTP client in order. A second signal cannot
         // shorten the grace period, but the period itself is bounded. SIGHUP reloads.
-        var groupConfiguration = ServiceGroupConfiguration(services: [app, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Services stop in reverse order: the announcement comes first.
+        let announcer = ShutdownAnnouncement(logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app, reloader, announcer],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(Self.shutdownGracePeriodSeconds)
         try await ServiceGroup(configuration: groupConfiguration).run()
         logger.info("Gatehouse stopped")

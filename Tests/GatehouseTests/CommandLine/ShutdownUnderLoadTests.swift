@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 @testable import Gatehouse
@@ -7,6 +9,17 @@ import Testing
 /// SIGTERM with clients in the middle of their requests: the real binary, raw keep-alive connections.
 @Suite("Stopping under load", .timeLimit(.minutes(2)))
 struct ShutdownUnderLoadTests {
+    /// Whether a TCP connection to `port` on loopback is refused (a connection taken is closed again).
+    static func refusesConnections(port: Int) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            try? await channel.close()
+            return false
+        } catch {
+            return true
+        }
+    }
+
     @Test(
         "SIGTERM with a request in flight on each of 16 keep-alive connections: every one is answered, with Connection: close, and the process exits 0 within 10 s"
     )
@@ -35,6 +48,16 @@ struct ShutdownUnderLoadTests {
             await directory.waitForAPIRequests(requestsBefore + 16)  // every connection's second request is waiting on the provider
             let stopped = ContinuousClock.now
             let exit = Task { await gateway.stop(signal: SIGTERM) }
+
+            // Once it says it is stopping, new connections are refused within moments, while the
+            // requests in flight (1.5 s at the provider) are still being answered.
+            _ = try await gateway.waitFor("Stopping: no new connections")
+            let announced = ContinuousClock.now
+            var refused = false
+            while !refused, ContinuousClock.now - announced < .seconds(1) {
+                refused = await Self.refusesConnections(port: port)
+            }
+            #expect(refused, "a new connection was still taken a second after the gateway began to stop")
 
             for connection in connections {
                 let outcome = try await connection.value
