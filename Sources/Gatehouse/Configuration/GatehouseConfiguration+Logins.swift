@@ -19,7 +19,7 @@ extension GatehouseConfiguration.Logins {
     public init(reader: SettingsReader) {
         self.init()
         perClientPerMinute =
-            reader.integer("perClientPerMinute", default: perClientPerMinute, in: 1...1_000_000, hint: "a number of requests, e.g. 60") ?? perClientPerMinute
+            reader.integer("perClientPerMinute", default: perClientPerMinute, in: 1...1_000_000, hint: "a number of requests, e.g. 120") ?? perClientPerMinute
         providerCallsAtOnce =
             reader.integer(
                 "providerCallsAtOnce",

@@ -31,15 +31,15 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
     /// The most spent states held at once.
     public let capacity: Int
     private let now: @Sendable () -> Date
-    private var spent: [Data: Date] = [:]
+    private var spent: [Digest: Date] = [:]
     /// Spent states in the order they were spent, with their issue time; consumed lazily.
-    private var queue: [(key: Data, issuedAt: Date)] = []
+    private var queue: [(key: Digest, issuedAt: Date)] = []
     private var queueStart = 0
     /// Attempts issued at or before this are refused.
     private var watermark = Date.distantPast
     /// Credentials spent or denied, until when; and their order, for eviction.
-    private var credentials: [Data: Date] = [:]
-    private var credentialOrder: [Data] = []
+    private var credentials: [Digest: Date] = [:]
+    private var credentialOrder: [Digest] = []
     private var credentialOrderStart = 0
 
     public init(capacity: Int = 100_000, now: @escaping @Sendable () -> Date = Date.init) {
@@ -53,7 +53,7 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
     public func spend(_ attempt: LoginAttempt, expiresAt: Date) -> Bool {
         let date = now()
         evict(at: date)
-        let key = LoginAttempt.storageKey(for: attempt.state)
+        let key = Digest(LoginAttempt.storageKey(for: attempt.state))
         guard attempt.issuedAt > watermark, spent[key] == nil else { return false }
         spent[key] = expiresAt
         queue.append((key, attempt.issuedAt))
@@ -62,7 +62,8 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
 
     // MARK: Credentials
 
-    public func spendCredential(_ key: Data, expiresAt: Date) -> Bool {
+    public func spendCredential(_ data: Data, expiresAt: Date) -> Bool {
+        let key = Digest(data)
         let date = now()
         evictCredentials(at: date)
         if let until = credentials[key], until > date { return false }
@@ -70,12 +71,13 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
         return true
     }
 
-    public func denyCredential(_ key: Data, until: Date) {
+    public func denyCredential(_ data: Data, until: Date) {
+        let key = Digest(data)
         evictCredentials(at: now())
         remember(key, until: max(until, credentials[key] ?? until))
     }
 
-    private func remember(_ key: Data, until: Date) {
+    private func remember(_ key: Digest, until: Date) {
         if credentials.updateValue(until, forKey: key) == nil { credentialOrder.append(key) }
     }
 
@@ -112,5 +114,30 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
             queue.removeFirst(queueStart)
             queueStart = 0
         }
+    }
+}
+
+/// A SHA-256 digest held in four words: a key of the spent tables without a heap allocation of
+/// its own (a `Data` of 32 bytes costs one), which at 100,000 entries is megabytes.
+struct Digest: Hashable, Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The first 32 bytes of `data` (zeros past its end: the callers' digests are 32 bytes).
+    init(_ data: Data) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for (index, byte) in data.prefix(32).enumerated() { bytes[index] = byte }
+        func word(_ at: Int) -> UInt64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    static func == (lhs: Digest, rhs: Digest) -> Bool {
+        lhs.words == rhs.words
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }
