@@ -65,6 +65,19 @@ final class GatewayHTTPClient: Sendable {
         return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
 
+    /// One whole login as `userID` that records nothing when a step fails (under load or faults,
+    /// or a gateway being killed): the callback's status (0 when a step got no answer) and the session.
+    func quietLogIn(at base: String, directory: MockDirectory, as userID: String = TestFixtures.adaID) async -> (status: Int, session: String?) {
+        guard let login = try? await send(.GET, "\(base)/login"),
+            let attempt = login.cookies(prefixed: "gatehouse_session_state_").first,
+            let location = login.headers.first(name: "Location").flatMap(URLComponents.init(string:)),
+            let returnURL = location.queryItems?.first(where: { $0.name == "return_url" })?.value.flatMap(URLComponents.init(string:)),
+            let token = await directory.issueToken(forUserID: userID),
+            let callback = try? await send(.GET, "\(base)\(returnURL.path)?token=\(token.value)", cookies: [attempt.name: attempt.value])
+        else { return (0, nil) }
+        return (callback.status, callback.cookie("gatehouse_session").flatMap { $0.isEmpty ? nil : $0 })
+    }
+
     /// Logs in on the gateway at `base` through the mock `directory`, the provider sending the browser
     /// back to `callbackBase` (another instance, say); returns the session cookie's value.
     func logIn(

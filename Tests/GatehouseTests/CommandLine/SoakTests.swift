@@ -82,17 +82,9 @@ struct SoakTests {
         let held = tally.sessions.withLock { $0.randomElement() }
         let roll = Int.random(in: 0..<100)
         guard let session = held, roll >= 10 else {
-            guard let login = try? await http.send(.GET, "\(base)/login"),
-                let attempt = login.cookies(prefixed: "gatehouse_session_state_").first,
-                let location = login.headers.first(name: "Location").flatMap(URLComponents.init(string:)),
-                let returnURL = location.queryItems?.first(where: { $0.name == "return_url" })?.value.flatMap(URLComponents.init(string:)),
-                let token = await mock.issueToken(forUserID: roll.isMultiple(of: 2) ? TestFixtures.adaID : TestFixtures.graceID)
-            else { return tally.count("login", 0) }
-            let callback = try? await http.send(.GET, "\(base)\(returnURL.path)?token=\(token.value)", cookies: [attempt.name: attempt.value])
-            tally.count("login", callback?.status ?? 0)
-            if let made = callback?.cookie("gatehouse_session"), !made.isEmpty {
-                tally.sessions.withLock { $0.append(made) }
-            }
+            let (status, made) = await http.quietLogIn(at: base, directory: mock, as: roll.isMultiple(of: 2) ? TestFixtures.adaID : TestFixtures.graceID)
+            tally.count("login", status)
+            if let made { tally.sessions.withLock { $0.append(made) } }
             return
         }
         let cookies = ["gatehouse_session": session]
