@@ -14,7 +14,7 @@ struct SessionsCommand: AsyncParsableCommand {
     /// `gatehouse sessions revoke --user ID`.
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "End every session of a user, in every browser and on every gateway, at their next request."
+            abstract: "End every session of a user, in every browser and on every gateway, within milliseconds."
         )
 
         @OptionGroup var options: ConfigurationOptions

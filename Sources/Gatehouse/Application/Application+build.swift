@@ -76,7 +76,7 @@ public func buildRouter(
     ).addRoutes(starts: starts, callbacks: callbacks)
     HealthController(store: components.store).addRoutes(to: router)
     if configuration.metrics.enabled, configuration.metrics.listen == nil {
-        MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
+        MetricsController(metrics: metrics, sessions: sessions, sessionCache: components.sessionCache).addRoutes(to: router)
     }
     if let directory = components.mockDirectory {
         // The in-gateway mock hands tokens only back to this gateway.
@@ -134,7 +134,16 @@ public func buildApplication(
     app.addServices(components.services)
     app.addServices(sweeper)
     if configuration.metrics.enabled, let listen = configuration.metrics.listen {
-        app.addServices(buildMetricsApplication(metrics: metrics, sessions: sessions, listen: listen, logger: logger, onServerRunning: onMetricsServerRunning))
+        app.addServices(
+            buildMetricsApplication(
+                metrics: metrics,
+                sessions: sessions,
+                sessionCache: components.sessionCache,
+                listen: listen,
+                logger: logger,
+                onServerRunning: onMetricsServerRunning
+            )
+        )
     }
     for preparation in components.preparations {
         app.beforeServerStarts(perform: preparation)
@@ -146,6 +155,7 @@ public func buildApplication(
 private func buildMetricsApplication(
     metrics: GatewayMetrics,
     sessions: SessionManager,
+    sessionCache: SessionCache?,
     listen: GatehouseConfiguration.Listen,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void
@@ -153,7 +163,7 @@ private func buildMetricsApplication(
     let router = Router(context: GatewayRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorPageMiddleware())
-    MetricsController(metrics: metrics, sessions: sessions).addRoutes(to: router)
+    MetricsController(metrics: metrics, sessions: sessions, sessionCache: sessionCache).addRoutes(to: router)
     return Application(
         router: router,
         server: listen.limits.server,

@@ -22,6 +22,8 @@ public struct GatewayComponents: Sendable {
     /// The clock sessions are stamped by, when the store has one of its own (a shared database's);
     /// nil for this machine's.
     public var clock: (@Sendable () -> Date)?
+    /// The cache in front of a durable store, when there is one (its counts go to `/metrics`).
+    public var sessionCache: SessionCache?
 
     public init(
         provider: any IdentityProvider,
@@ -31,7 +33,8 @@ public struct GatewayComponents: Sendable {
         mockDirectory: MockDirectory? = nil,
         services: [any Service] = [],
         preparations: [@Sendable () async throws -> Void] = [],
-        clock: (@Sendable () -> Date)? = nil
+        clock: (@Sendable () -> Date)? = nil,
+        sessionCache: SessionCache? = nil
     ) {
         self.provider = provider
         self.store = store
@@ -41,6 +44,7 @@ public struct GatewayComponents: Sendable {
         self.services = services
         self.preparations = preparations
         self.clock = clock
+        self.sessionCache = sessionCache
     }
 
     /// Builds the provider and the session store the configuration names.
@@ -96,7 +100,8 @@ public struct GatewayComponents: Sendable {
             mockDirectory: mockDirectory,
             services: services,
             preparations: preparations,
-            clock: opened.clock
+            clock: opened.clock,
+            sessionCache: opened.cache
         )
     }
 }
@@ -112,8 +117,11 @@ struct StoreParts {
     var preparations: [@Sendable () async throws -> Void]
     /// The database server's clock, for a store shared by several machines.
     var clock: (@Sendable () -> Date)? = nil
+    /// The cache in front of the store, if any.
+    var cache: SessionCache? = nil
 
-    /// - Parameter existing: open only what is there, making no database or key file (`gatehouse sessions`).
+    /// - Parameter existing: open only what is there, making no database or key file, and
+    ///   caching nothing (`gatehouse sessions`).
     static func open(_ sessions: GatehouseConfiguration.Sessions, existing: Bool = false, logger: Logger) async throws -> StoreParts {
         switch sessions.store {
         case .memory:
@@ -130,7 +138,16 @@ struct StoreParts {
                 try sessions.encryptionKey ?? (existing ? SessionKeyFile.load(at: sessions.keyFilePath) : SessionKeyFile.loadOrCreate(at: sessions.keyFilePath))
             let keys = try SessionKeys(keyBytes: key)
             let sqlite = try await SQLiteSessionStore.open(path: sessions.sqlitePath, keys: keys, logger: logger)
-            return StoreParts(store: sqlite, keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [sqlite], preparations: [])
+            var parts = StoreParts(store: sqlite, keys: keys, spentLoginStates: MemorySpentLoginStateStore(), services: [sqlite], preparations: [])
+            guard !existing else { return parts }
+            // This process is the file's one gateway; other writers (`gatehouse sessions`) are watched for.
+            guard let watch = SQLiteWriteWatch(store: sqlite, path: sessions.sqlitePath) else {
+                logger.warning("The session database's directory cannot be watched for other writers; sessions are read from the file at every request")
+                return parts
+            }
+            let cache = SessionCache()
+            (parts.store, parts.cache) = (CachedSessionStore(base: sqlite, cache: cache, coherence: watch), cache)
+            return parts
         case .postgres:
             guard let url = sessions.postgresURL, let key = sessions.encryptionKey else {
                 throw ConfigurationError(problems: [
@@ -160,7 +177,7 @@ struct StoreParts {
                     logger.warning("Reading the database server's clock failed; sessions follow this machine's until it can be read")
                 }
             }
-            return StoreParts(
+            var parts = StoreParts(
                 store: postgres,
                 keys: keys,
                 spentLoginStates: PostgresSpentLoginStateStore(client: client, logger: logger),
@@ -168,6 +185,12 @@ struct StoreParts {
                 preparations: [migrate, sampleClock],
                 clock: { clock.now() }
             )
+            guard !existing else { return parts }
+            // Other instances' writes arrive as notifications; until they flow, nothing is read from the cache.
+            let cache = SessionCache(trusted: false)
+            parts.services.append(PostgresSessionChanges(client: client, cache: cache, logger: logger))
+            (parts.store, parts.cache) = (CachedSessionStore(base: postgres, cache: cache), cache)
+            return parts
         }
     }
 }

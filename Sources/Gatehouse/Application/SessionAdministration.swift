@@ -5,8 +5,9 @@ import ServiceLifecycle
 /// The session store a configuration names, opened beside the gateways that serve it, for
 /// `gatehouse sessions revoke` and `stats`.
 ///
-/// SQLite (WAL mode) and PostgreSQL take a second writer while gateways run, and every gateway
-/// reads the store at each request, so what is removed here is gone at their next request. The
+/// SQLite (WAL mode) and PostgreSQL take a second writer while gateways run. A gateway on the
+/// SQLite file sees the write at its next request (``SQLiteWriteWatch``); gateways on PostgreSQL
+/// within milliseconds (``PostgresSessionChanges``). The
 /// memory store lives inside one gateway's process and cannot be reached from another.
 public enum SessionAdministration {
     /// Why the store cannot be administered from outside.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Prometheus
+import Synchronization
 
 /// What the gateway counts and times, named for Prometheus (the README lists them), each family
 /// with its `# HELP` text.
@@ -41,6 +42,10 @@ public struct GatewayMetrics: Sendable {
         "gatehouse_provider_call_duration_seconds": "Time per identity-provider step, retries included.",
         "gatehouse_session_validations_total": "Gated requests by how their session was confirmed: fresh, fetched or shared.",
         "gatehouse_sessions_live": "Sessions within their idle and absolute timeouts, as the store counts them.",
+        "gatehouse_session_cache_hits_total": "Session reads answered from this instance's cache.",
+        "gatehouse_session_cache_misses_total": "Session reads that went to the store (not cached, or the cache not trusted then).",
+        "gatehouse_session_cache_evictions_total": "Sessions dropped from the cache to stay within its byte budget.",
+        "gatehouse_session_cache_bytes": "What the cached sessions weigh, estimated.",
     ]
 
     /// A gateway answers in microseconds to milliseconds; Prometheus's defaults start at 5 ms.
@@ -54,6 +59,7 @@ public struct GatewayMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry?
     private let counters = MetricHandleCache<Prometheus.Counter>()
     private let histograms = MetricHandleCache<DurationHistogram>()
+    private let exportedCacheCounts = ExportedCacheCounts()
 
     private init(registry: PrometheusCollectorRegistry?) {
         self.registry = registry
@@ -106,6 +112,16 @@ public struct GatewayMetrics: Sendable {
         registry?.makeGauge(descriptor: Self.descriptor("gatehouse_sessions_live")).set(Double(count))
     }
 
+    /// Brings the session cache's families up to `statistics` (its counters move by what they gained since the last call).
+    func recordSessionCache(_ statistics: SessionCache.Statistics) {
+        guard let registry else { return }
+        let last = exportedCacheCounts.exchange(statistics)
+        counter("gatehouse_session_cache_hits_total")?.increment(by: Int64(max(0, statistics.hits - last.hits)))
+        counter("gatehouse_session_cache_misses_total")?.increment(by: Int64(max(0, statistics.misses - last.misses)))
+        counter("gatehouse_session_cache_evictions_total")?.increment(by: Int64(max(0, statistics.evictions - last.evictions)))
+        registry.makeGauge(descriptor: Self.descriptor("gatehouse_session_cache_bytes")).set(Double(statistics.bytes))
+    }
+
     private func counter(_ name: String, _ labels: [(String, String)] = []) -> Prometheus.Counter? {
         guard let registry else { return nil }
         return counters.handle(for: .init(name: name, dimensions: labels)) {
@@ -141,6 +157,19 @@ extension ProviderError.Kind {
         case .loginDenied: "login_denied"
         case .missingCredential: "missing_credential"
         case .malformedCredential: "malformed_credential"
+        }
+    }
+}
+
+/// The session cache's counts as last exported, so each scrape adds only what they gained.
+private final class ExportedCacheCounts: Sendable {
+    private let last = Mutex(SessionCache.Statistics(hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0))
+
+    /// The counts last exported; `statistics` from now on.
+    func exchange(_ statistics: SessionCache.Statistics) -> SessionCache.Statistics {
+        last.withLock { last in
+            defer { last = statistics }
+            return last
         }
     }
 }

@@ -9,10 +9,12 @@ import Logging
 struct MetricsController<Context: RequestContext>: Sendable {
     let metrics: GatewayMetrics
     let liveSessions: LiveSessionCount
+    let sessionCache: SessionCache?
 
-    init(metrics: GatewayMetrics, sessions: SessionManager) {
+    init(metrics: GatewayMetrics, sessions: SessionManager, sessionCache: SessionCache?) {
         self.metrics = metrics
         self.liveSessions = LiveSessionCount(sessions: sessions)
+        self.sessionCache = sessionCache
     }
 
     func addRoutes(to router: Router<Context>) {
@@ -26,6 +28,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
             // The other metrics are still worth having; the gauge keeps its last value.
             logger.warning("The session store failed to count live sessions", metadata: ["error.type": "\(type(of: error))"])
         }
+        if let sessionCache { metrics.recordSessionCache(sessionCache.statistics) }
         let text = metrics.exposition() ?? []
         return Response(
             status: .ok,

@@ -117,7 +117,7 @@ struct SessionAuthenticator: Sendable {
     /// instance renewed them meanwhile (a rotated refresh token makes the old one refused), in
     /// which case the renewed session stands.
     private func refused(_ session: Session, reason: ProviderError, logger: Logger) async -> Outcome {
-        if let stored = try? await sessions.store.session(for: session.key), stored.credentials != session.credentials,
+        if let stored = try? await sessions.store.storedSession(for: session.key), stored.credentials != session.credentials,
             stored.validatedAt > session.validatedAt
         {
             logger.debug("The session's credentials were renewed elsewhere; using the renewed ones")

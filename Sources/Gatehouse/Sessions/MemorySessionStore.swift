@@ -24,9 +24,7 @@ public actor MemorySessionStore: SessionStore {
 
     public func recordValidation(_ validation: ValidationRecord) {
         guard let current = sessions[validation.key]?.validatedAt else { return }
-        // Later times win over earlier ones, except a stored time in the future, which is replaced.
-        let inFuture = current.timeIntervalSince(validation.date) > SessionManager.futureTolerance
-        sessions[validation.key]?.validatedAt = inFuture ? validation.date : max(current, validation.date)
+        sessions[validation.key]?.validatedAt = SessionManager.laterValidation(current, validation.date)
         if let profile = validation.profile {
             sessions[validation.key]?.profile = profile
         }

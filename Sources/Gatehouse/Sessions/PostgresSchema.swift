@@ -18,6 +18,12 @@ import PostgresNIO
 ///   `sealed_token` holds a credential set from this version on, and still reads the bare
 ///   tokens of version 1. The first release's `gatehouse_login_states` is no longer used; it is
 ///   left in place so instances of that release keep working during a rolling upgrade.
+/// - 3: a trigger that announces, on ``PostgresSessionChanges/channel``, every session deleted or
+///   whose sealed credentials or profile changed, so every instance drops it from its cache: the
+///   schema, a colon, and the keys in hex (comma-separated, at most 100 to a notification; more
+///   in one statement announce `*`). Deployments in other schemas of the database ignore it.
+///   Changes of only the activity or validation times are not announced: a cache that holds older
+///   ones revalidates sooner and rereads the store before it ends a session.
 enum PostgresSchema {
     /// An arbitrary, fixed advisory-lock id for Gatehouse's schema changes, paired with a hash of the
     /// schema being changed.
@@ -48,6 +54,41 @@ enum PostgresSchema {
             )
             """,
             "CREATE INDEX IF NOT EXISTS gatehouse_spent_login_states_expiry ON gatehouse_spent_login_states (expires_at)",
+        ],
+        [
+            """
+            CREATE OR REPLACE FUNCTION gatehouse_sessions_announce() RETURNS trigger LANGUAGE plpgsql AS $announce$
+            DECLARE
+                changed BYTEA[];
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    SELECT array_agg(key) INTO changed FROM gone;
+                ELSE
+                    SELECT array_agg(gone.key) INTO changed FROM gone JOIN kept ON kept.key = gone.key
+                    WHERE kept.sealed_token IS DISTINCT FROM gone.sealed_token OR kept.sealed_profile IS DISTINCT FROM gone.sealed_profile;
+                END IF;
+                IF changed IS NULL THEN
+                    RETURN NULL;
+                END IF;
+                IF cardinality(changed) > 100 THEN
+                    PERFORM pg_notify('gatehouse_sessions', current_schema() || ':*');
+                ELSE
+                    PERFORM pg_notify('gatehouse_sessions', current_schema() || ':' || string_agg(encode(key, 'hex'), ',')) FROM unnest(changed) AS key;
+                END IF;
+                RETURN NULL;
+            END
+            $announce$
+            """,
+            "DROP TRIGGER IF EXISTS gatehouse_sessions_deleted ON gatehouse_sessions",
+            """
+            CREATE TRIGGER gatehouse_sessions_deleted AFTER DELETE ON gatehouse_sessions
+            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_announce()
+            """,
+            "DROP TRIGGER IF EXISTS gatehouse_sessions_updated ON gatehouse_sessions",
+            """
+            CREATE TRIGGER gatehouse_sessions_updated AFTER UPDATE ON gatehouse_sessions
+            REFERENCING OLD TABLE AS gone NEW TABLE AS kept FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_announce()
+            """,
         ],
     ]
 

@@ -214,6 +214,13 @@ public final class SQLiteSessionStore: SessionStore, Service {
         _ = try await connection.query("SELECT 1")
     }
 
+    /// SQLite's count of commits to the file by connections other than this store's
+    /// (`PRAGMA data_version`): when it moves, another process wrote.
+    public func dataVersion() async throws -> Int {
+        let rows = try await connection.query("PRAGMA data_version")
+        return rows.first?.column("data_version")?.integer ?? 0
+    }
+
     public func opensStoredSessions() async throws -> Bool {
         let rows = try await connection.query("SELECT key, sealed_profile, created_at FROM gatehouse_sessions ORDER BY created_at DESC LIMIT 5")
         let samples = rows.compactMap { row -> (Data, Data, Double)? in

@@ -68,8 +68,12 @@ public struct SessionManager: Sendable {
         guard var session = try await store.session(for: key) else { return nil }
         let date = now()
         if isExpired(session, at: date) {
-            try await store.delete(key)
-            return nil
+            // A cached copy may lag activity recorded elsewhere: only the store's own copy ends a session.
+            guard let stored = try await store.storedSession(for: key), !isExpired(stored, at: date) else {
+                try await store.delete(key)
+                return nil
+            }
+            session = stored
         }
         if date.timeIntervalSince(session.lastSeenAt) >= configuration.activityWriteInterval {
             try await store.recordActivity(for: key, at: date)
@@ -81,6 +85,12 @@ public struct SessionManager: Sendable {
     /// How far in the future a recorded time may lie and still be taken as now: clocks of machines
     /// that keep time agree this closely.
     public static let futureTolerance: TimeInterval = 2
+
+    /// The validation time to keep when `recorded` is stored and `date` is written: the later one,
+    /// except that a stored time in the future is replaced.
+    static func laterValidation(_ recorded: Date, _ date: Date) -> Date {
+        recorded.timeIntervalSince(date) > futureTolerance ? date : max(recorded, date)
+    }
 
     /// Whether the provider should be asked again before trusting `session`. A validation time in
     /// the future (this clock stepped back, or another instance's runs fast) is due at once: it

@@ -49,6 +49,9 @@ public protocol SessionStore: Sendable {
     func insert(_ session: Session) async throws
     /// The session stored under `key`, if any, expired or not.
     func session(for key: SessionKey) async throws -> Session?
+    /// The session as the store itself holds it now, past any cache in front of it: for decisions
+    /// that end a session or give up on its credentials.
+    func storedSession(for key: SessionKey) async throws -> Session?
     /// Records that the session was used at `date`. Recorded times never move backwards, so
     /// concurrent writers (or instances) cannot undo each other's later activity.
     func recordActivity(for key: SessionKey, at date: Date) async throws
@@ -75,6 +78,11 @@ public protocol SessionStore: Sendable {
 }
 
 extension SessionStore {
+    /// A store with no cache in front holds what it reads.
+    public func storedSession(for key: SessionKey) async throws -> Session? {
+        try await session(for: key)
+    }
+
     /// Stores that keep sessions in the clear (memory) open whatever they hold.
     public func opensStoredSessions() async throws -> Bool { true }
 }

@@ -65,6 +65,17 @@ final class GatewayHTTPClient: Sendable {
         return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
 
+    /// The status a GET of `url` answers once it is `expected`, asked again and again for up to
+    /// `within` (how long instances sharing a store may take to learn of another's write); the
+    /// last status when it never was.
+    func status(of url: String, cookies: [String: String], becomes expected: Int, within: Duration = .milliseconds(100)) async throws -> Int {
+        let deadline = ContinuousClock.now + within
+        while true {
+            let status = try await send(.GET, url, cookies: cookies).status
+            if status == expected || ContinuousClock.now >= deadline { return status }
+        }
+    }
+
     /// One whole login as `userID` that records nothing when a step fails (under load or faults,
     /// or a gateway being killed): the callback's status (0 when a step got no answer) and the session.
     func quietLogIn(at base: String, directory: MockDirectory, as userID: String = TestFixtures.adaID) async -> (status: Int, session: String?) {

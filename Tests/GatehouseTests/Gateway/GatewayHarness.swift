@@ -17,6 +17,8 @@ struct GatewayHarness {
     let spentStates = CountingSpentLoginStateStore()
     var configuration: GatehouseConfiguration
     let logs = LogCapture()
+    /// A cache in front of the store, as the durable stores have one.
+    var cache: SessionCache?
 
     init(revalidateAfter: TimeInterval = 30) {
         configuration = TestFixtures.configuration(revalidateAfter: revalidateAfter)
@@ -35,7 +37,8 @@ struct GatewayHarness {
         live: LiveSettings? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let components = GatewayComponents(provider: provider, store: store, spentLoginStates: spentStates, mockDirectory: directory)
+        let front: any SessionStore = cache.map { CachedSessionStore(base: store, cache: $0) } ?? store
+        let components = GatewayComponents(provider: provider, store: front, spentLoginStates: spentStates, mockDirectory: directory, sessionCache: cache)
         let app = try await buildApplication(configuration: configuration, components: components, live: live, logger: logs.logger())
         try await app.test(setup, body)
     }

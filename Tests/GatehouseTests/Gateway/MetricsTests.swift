@@ -70,7 +70,11 @@ struct MetricsTests {
 
     @Test("every metric family has HELP and TYPE, and promtool finds nothing wrong with the exposition")
     func promtool() async throws {
-        let harness = GatewayHarness(revalidateAfter: 0)
+        let harness = {
+            var harness = GatewayHarness(revalidateAfter: 0)
+            harness.cache = SessionCache()
+            return harness
+        }()
         try await harness.run { client in
             var browser = Browser(client)
             try await browser.logIn(directory: harness.directory)

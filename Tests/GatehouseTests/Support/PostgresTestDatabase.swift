@@ -47,6 +47,38 @@ enum PostgresTestDatabase {
         }
     }
 
+    /// Runs `body` with a cache kept true by ``PostgresSessionChanges`` on `client`, once it listens.
+    static func withSessionChanges(
+        client: PostgresClient,
+        retryDelay: Duration = .seconds(1),
+        _ body: (SessionCache, PostgresSessionChanges) async throws -> Void
+    ) async throws {
+        let cache = SessionCache(trusted: false)
+        let changes = PostgresSessionChanges(client: client, cache: cache, retryDelay: retryDelay, logger: Logger(label: "test.changes"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await changes.run() }
+            defer { group.cancelAll() }
+            try await until("the session changes are listened to") { cache.isTrusted }
+            try await body(cache, changes)
+        }
+    }
+
+    static func withSessionChanges(client: PostgresClient, _ body: (SessionCache) async throws -> Void) async throws {
+        try await withSessionChanges(client: client) { cache, _ in try await body(cache) }
+    }
+
+    /// Returns once `condition` holds, checking every 5 ms; fails after `seconds`.
+    static func until(_ what: Comment, seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting until \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     /// Runs a pool for the length of `body`.
     static func withClient(_ configuration: PostgresClient.Configuration, _ body: (PostgresClient) async throws -> Void) async throws {
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test.postgres"))

@@ -85,7 +85,14 @@ final class SwitchableStore: SessionStore {
     private func check() throws { if down.withLock({ $0 }) { throw Down() } }
 
     func insert(_ session: Session) async throws { try check(); await base.insert(session) }
-    func session(for key: SessionKey) async throws -> Session? { try check(); return await base.session(for: key) }
+    func session(for key: SessionKey) async throws -> Session? {
+        try check()
+        reads.withLock { $0 += 1 }
+        return await base.session(for: key)
+    }
+    private let reads = Mutex(0)
+    /// How many times a session was read.
+    var sessionReads: Int { reads.withLock { $0 } }
     func recordActivity(for key: SessionKey, at date: Date) async throws { try check(); await base.recordActivity(for: key, at: date) }
     func recordValidation(_ validation: ValidationRecord) async throws {
         try check()

@@ -13,11 +13,13 @@ import Testing
 struct SessionStoreTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, sqlite, postgres
+        /// The durable stores behind the cache a gateway puts in front of them.
+        case cachedSQLite = "sqlite, cached", cachedPostgres = "postgres, cached"
         var testDescription: String { rawValue }
 
         /// The stores this run covers: PostgreSQL only when a test database is configured (or required).
         static var available: [Kind] {
-            PostgresTestDatabase.enabled ? allCases : [.memory, .sqlite]
+            PostgresTestDatabase.enabled ? allCases : [.memory, .sqlite, .cachedSQLite]
         }
     }
 
@@ -37,6 +39,14 @@ struct SessionStoreTests {
             let store = try await SQLiteSessionStore.open(path: path.path, keys: Self.keys, logger: Logger(label: "test"))
             try await body(store, path)
             try await store.close()
+        case .cachedSQLite:
+            let directory = try TestFixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("sessions.sqlite")
+            let store = try await SQLiteSessionStore.open(path: path.path, keys: Self.keys, logger: Logger(label: "test"))
+            let watch = try #require(SQLiteWriteWatch(store: store, path: path.path))
+            try await body(CachedSessionStore(base: store, cache: SessionCache(), coherence: watch), path)
+            try await store.close()
         case .postgres:
             try await PostgresTestDatabase.withIsolatedClient { client in
                 // The store's deadline is not what these tests are about: a loaded machine must not reach it.
@@ -44,6 +54,14 @@ struct SessionStoreTests {
                 try await store.migrate()
                 try await store.migrate()  // idempotent
                 try await body(store, nil)
+            }
+        case .cachedPostgres:
+            try await PostgresTestDatabase.withIsolatedClient { client in
+                let store = PostgresSessionStore(client: client, keys: Self.keys, operationTimeout: .seconds(30), logger: Logger(label: "test"))
+                try await store.migrate()
+                try await PostgresTestDatabase.withSessionChanges(client: client) { cache in
+                    try await body(CachedSessionStore(base: store, cache: cache), nil)
+                }
             }
         }
     }
