@@ -79,6 +79,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The benchmark's ceiling (Benchmarks/run.sh): a bare Hummingbird server, not part of any product.
+        .executableTarget(
+            name: "BareHummingbird",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/BareHummingbird",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GatehouseTests",
             dependencies: [

@@ -1,8 +1,13 @@
--- wrk script: whole logins against the gateway. Each connection alternates
+-- wrk script: whole logins against the gateway. Each connection alternates, with LoginRadius,
 --   GET /login                                 -> 303 to the hosted page, state cookie
 --   GET /login/callback/STATE?token=TOKEN      -> 303 /dashboard, session cookie (a provider call)
 -- Each login brings a token of its own, TOKEN followed by a counter: the mock accepts the family
--- (mock-idp --fixed-token 'TOKEN*:UID'), and one token opens one session. Prints one RESULT line
+-- (mock-idp --fixed-token 'TOKEN*:UID'), and one token opens one session. With OpenID Connect,
+--   GET /login                                 -> 303 to the authorization endpoint, state cookie
+--   GET /login/callback?code=CODE&state=STATE  -> 303 /dashboard, session cookie (the code exchange,
+--                                                 the ID token's signature check, userinfo)
+-- where CODE is an open code carrying the request's nonce and PKCE challenge (mock-idp
+-- --open-codes-for UID): the page is skipped, nothing else. Prints one RESULT line
 -- with completed logins per second. BENCH_LOGINS_PER_THREAD, when set, stops each thread after that
 -- many logins (used to fill the memory store).
 local token = os.getenv("BENCH_TOKEN")
@@ -32,6 +37,18 @@ function response(status, headers, body)
     if status == 303 and location == "/dashboard" then
         logins = logins + 1
         if limit > 0 and logins >= limit then wrk.thread:stop() end
+    elseif status == 303 and location:find("code_challenge=", 1, true) then
+        local attempt = cookie:match("(gatehouse_session_state_[^=]+=[^;]+)")
+        local state = location:match("[?&]state=([^&]+)")
+        local nonce = location:match("[?&]nonce=([^&]+)")
+        local challenge = location:match("[?&]code_challenge=([^&]+)")
+        if attempt and state and nonce and challenge then
+            issued = issued + 1
+            local code = "open." .. nonce .. "." .. challenge .. "." .. tostring(id or 0) .. "-" .. issued
+            table.insert(queue, { path = "/login/callback?code=" .. code .. "&state=" .. state, cookie = attempt })
+        else
+            failures = failures + 1
+        end
     elseif status == 303 then
         local returnURL = location:match("return_url=([^&]+)")
         -- The attempt's own cookie: gatehouse_session_state_<id>=<sealed attempt>.

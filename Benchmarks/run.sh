@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Gatehouse's benchmark. Builds in release mode, starts the mock provider and gateways on loopback,
-# and measures with wrk (64 connections, 2 threads, on the same machine):
-#   /healthz (the ceiling); gated /dashboard with revalidation cached, and with a provider call per
-#   request; whole logins; the mock provider alone; resident memory with 100,000 sessions in the
-#   memory store; /dashboard with 1,000,000 sessions in the SQLite store.
+# Gatehouse's benchmark. Builds in release mode, starts a bare Hummingbird server (the ceiling:
+# Benchmarks/BareHummingbird, the same Hummingbird as the gateway's), the mock provider and
+# gateways on loopback, and measures with wrk (64 connections, 2 threads, on the same machine):
+#   the ceiling and /healthz; /auth and /dashboard with each store (memory, SQLite, PostgreSQL),
+#   with the provider's confirmation cached and with a provider call per request; whole logins
+#   with LoginRadius and with OpenID Connect; resident memory with 100,000 sessions in the memory
+#   store; /dashboard with 1,000,000 sessions in the SQLite store. Every rate is printed as a
+#   ratio of the ceiling measured in the same run.
 #
 #   Benchmarks/run.sh                 10 s per measurement
 #   BENCH_SECONDS=30 Benchmarks/run.sh
+#   BENCH_POSTGRES_URL=postgres://…   the PostgreSQL store's database (default: GATEHOUSE_TEST_POSTGRES_URL;
+#                                     without either, PostgreSQL is left out)
 #
 # Needs wrk, sqlite3 and curl (Debian: apt-get install -y wrk sqlite3 curl; done here when root).
 set -euo pipefail
@@ -28,8 +33,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 echo "== building (release)"
-swift build -c release --product gatehouse 2>&1 | grep -E "error|warning: unre|Compiling Gatehouse|Build" || true
+swift build -c release --product gatehouse 2>&1 | grep -E "error|warning: unre|Build" || true
+swift build -c release --product BareHummingbird 2>&1 | grep -E "error|warning: unre|Build" || true
 bin="$(swift build -c release --show-bin-path)/gatehouse"
+bare_bin="$(swift build -c release --show-bin-path)/BareHummingbird"
+postgres_url="${BENCH_POSTGRES_URL:-${GATEHOUSE_TEST_POSTGRES_URL:-}}"
 
 work="$(mktemp -d)"
 pids=()
@@ -40,10 +48,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME ARGS...: runs the binary, waits for its "listening on" line, sets $port and $pid.
+# start NAME ARGS...: runs the gateway binary (or $program), waits for its "listening on" line,
+# sets $port and $pid.
 start() {
     local name="$1"; shift
-    "$bin" "$@" >"$work/$name.log" 2>&1 &
+    "${program:-$bin}" "$@" >"$work/$name.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     port=""
@@ -60,21 +69,28 @@ start() {
 
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# gateway NAME STORE REVALIDATE: writes a configuration and starts a gateway on it. Every request
-# comes from one address here, so the per-client login rate is lifted, and the provider-call budget
-# set to its most: what is measured is the cost of a login, not the limits that protect it.
+# gateway NAME STORE REVALIDATE [PROVIDER]: writes a configuration and starts a gateway on it
+# (PROVIDER: loginradius, the default, or oidc). Every request comes from one address here, so the
+# per-client login rate is lifted, and the provider-call budget set to its most: what is measured
+# is the cost of a login, not the limits that protect it.
 gateway() {
-    local name="$1" store="$2" revalidate="$3"
+    local name="$1" store="$2" revalidate="$3" kind="${4:-loginradius}" provider database=""
+    [ "$store" = postgres ] && database='"postgresURL": "env:BENCH_STORE_POSTGRES_URL", "encryptionKey": "'"$bench_key"'",'
+    if [ "$kind" = oidc ]; then
+        provider='{"type": "oidc", "issuer": "'"$idp"'", "clientID": "gatehouse-demo", "clientSecret": "gatehouse-demo-secret", "timeoutSeconds": 5}'
+    else
+        provider='{"type": "loginradius", "apiKey": "bench", "hostedPageURL": "'"$idp"'/auth.aspx", "apiURL": "'"$idp"'", "timeoutSeconds": 5}'
+    fi
     cat >"$work/$name.json" <<JSON
 {
   "publicURL": "http://127.0.0.1:8080",
   "listen": {"host": "127.0.0.1", "port": 0},
-  "provider": {"type": "loginradius", "apiKey": "bench", "hostedPageURL": "$idp/auth.aspx", "apiURL": "$idp", "timeoutSeconds": 5},
-  "sessions": {"store": "$store", "sqlitePath": "$work/$name.sqlite", "secureCookies": false, "revalidateAfterSeconds": $revalidate},
+  "provider": $provider,
+  "sessions": {"store": "$store", "sqlitePath": "$work/$name.sqlite", $database "secureCookies": false, "revalidateAfterSeconds": $revalidate},
   "logins": {"perClientPerMinute": 1000000, "providerCallsAtOnce": 48}
 }
 JSON
-    start "$name" serve --config "$work/$name.json"
+    BENCH_STORE_POSTGRES_URL="$postgres_url" start "$name" serve --config "$work/$name.json"
 }
 
 # login BASE: one whole login with curl; prints the session cookie's value.
@@ -104,31 +120,47 @@ rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 ada="f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
 token="bench$(date +%s)$RANDOM$RANDOM"
-
-echo "== starting the mock provider"
-start mock-idp mock-idp --port 0 --fixed-token "$token:$ada" --fixed-token "$token-*:$ada" --log-level warning
-idp="http://127.0.0.1:$port"
-mock_pid="$pid"
+bench_key="$(head -c 32 /dev/urandom | base64)"
 
 echo "== measuring (${seconds} s each, $connections connections, $threads threads)"
+program="$bare_bin" start bare
+bare_pid="$pid"
+measure "bare Hummingbird GET /hello (ceiling)" "http://127.0.0.1:$port/hello"
+stop "$bare_pid"
+
+start mock-idp mock-idp --port 0 --fixed-token "$token:$ada" --fixed-token "$token-*:$ada" --open-codes-for "$ada" --log-level warning
+idp="http://127.0.0.1:$port"
+mock_pid="$pid"
 BENCH_AUTHORIZATION="Bearer $token" measure "mock provider alone (profile API)" "$idp/identity/v2/auth/account?apikey=bench"
 
-gateway cached memory 30
-cached="http://127.0.0.1:$port"
-cached_pid="$pid"
-session="$(login "$cached")"
-[ -n "$session" ] || { echo "could not log in to the gateway" >&2; cat "$work/cached.log" >&2; exit 1; }
-measure "/healthz (ceiling)" "$cached/healthz"
-BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, revalidation cached" "$cached/dashboard"
-BENCH_TOKEN="$token" measure "login (GET /login + callback)" "$cached/login" "$here/login.lua"
-stop "$cached_pid"
+stores=(memory sqlite)
+if [ -n "$postgres_url" ]; then stores+=(postgres); else echo "   (PostgreSQL left out: set BENCH_POSTGRES_URL)"; fi
+for store in "${stores[@]}"; do
+    gateway "cached-$store" "$store" 30
+    base="http://127.0.0.1:$port"
+    gateway_pid="$pid"
+    session="$(login "$base")"
+    [ -n "$session" ] || { echo "could not log in to the $store gateway" >&2; cat "$work/cached-$store.log" >&2; exit 1; }
+    if [ "$store" = memory ]; then
+        measure "/healthz" "$base/healthz"
+        BENCH_TOKEN="$token" measure "logins, LoginRadius" "$base/login" "$here/login.lua"
+    fi
+    BENCH_COOKIE="gatehouse_session=$session" measure "/auth, $store, cached" "$base/auth"
+    BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, $store, cached" "$base/dashboard"
+    stop "$gateway_pid"
 
-gateway uncached memory 0
-uncached="http://127.0.0.1:$port"
-uncached_pid="$pid"
-session="$(login "$uncached")"
-BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, provider call per request" "$uncached/dashboard"
-stop "$uncached_pid"
+    gateway "uncached-$store" "$store" 0
+    base="http://127.0.0.1:$port"
+    gateway_pid="$pid"
+    session="$(login "$base")"
+    BENCH_COOKIE="gatehouse_session=$session" measure "/auth, $store, provider call per request" "$base/auth"
+    BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, $store, provider call per request" "$base/dashboard"
+    stop "$gateway_pid"
+done
+
+gateway oidc memory 30 oidc
+BENCH_TOKEN="$token" measure "logins, OpenID Connect" "http://127.0.0.1:$port/login" "$here/login.lua"
+stop "$pid"
 
 echo "== memory store with 100,000 sessions"
 gateway memory memory 30
@@ -164,20 +196,25 @@ stop "$sqlite_pid"
 
 echo
 echo "== results ($(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
-healthz_rps=""
+ceiling_rps=""
+lr_logins=""
 for row in "${results[@]}"; do
     label="${row%%|*}"
-    [ "$label" = "/healthz (ceiling)" ] && healthz_rps="$(field "$row" rps)"
+    [ "$label" = "bare Hummingbird GET /hello (ceiling)" ] && ceiling_rps="$(field "$row" rps)"
+    [ "$label" = "logins, LoginRadius" ] && lr_logins="$(field "$row" logins_per_s)"
 done
-printf '%-44s %10s %9s %9s %9s\n' "measurement" "req/s" "p50 ms" "p99 ms" "× healthz"
+printf '%-48s %10s %9s %9s %9s\n' "measurement" "req/s" "p50 ms" "p99 ms" "× ceiling"
 for row in "${results[@]}"; do
     label="${row%%|*}"
     rps="$(field "$row" rps)"
-    ratio="$(awk -v a="$rps" -v b="$healthz_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
-    printf '%-44s %10s %9s %9s %9s\n' "$label" "$rps" "$(field "$row" p50)" "$(field "$row" p99)" "$ratio"
+    ratio="$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+    printf '%-48s %10s %9s %9s %9s\n' "$label" "$rps" "$(field "$row" p50)" "$(field "$row" p99)" "$ratio"
     logins="$(field "$row" logins_per_s || true)"
-    [ -n "$logins" ] && printf '%-44s %10s\n' "   completed logins/s" "$logins"
+    if [ -n "$logins" ]; then
+        versus="$(awk -v a="$logins" -v b="$lr_logins" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+        printf '%-48s %10s %30s\n' "   completed logins/s" "$logins" "× LoginRadius logins: $versus"
+    fi
 done
-printf '%-44s %10s\n' "memory store: resident MB, empty" "$rss_empty"
-printf '%-44s %10s\n' "memory store: resident MB, $sessions_made sessions" "$rss_full"
+printf '%-48s %10s\n' "memory store: resident MB, empty" "$rss_empty"
+printf '%-48s %10s\n' "memory store: resident MB, $sessions_made sessions" "$rss_full"
 stop "$mock_pid"

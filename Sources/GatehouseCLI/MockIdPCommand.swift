@@ -41,6 +41,14 @@ struct MockIdPCommand: AsyncParsableCommand {
     )
     var oidcClient: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Also accept OpenID Connect codes no page issued, open.NONCE.CHALLENGE.ANY, as this user's (for benchmarks: logins without the page; PKCE is still checked).",
+            valueName: "UID"
+        )
+    )
+    var openCodesFor: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -70,6 +78,10 @@ struct MockIdPCommand: AsyncParsableCommand {
             return MockOpenIDProvider.Client(id: parts[0], secret: parts.count > 1 ? parts[1] : nil)
         }
         let openID = await MockOpenIDProvider(directory: directory, clients: [.demo, .demoPublic] + clients)
+        if let openCodesFor, await !openID.acceptOpenCodes(forUserID: openCodesFor) {
+            Console.error("gatehouse mock-idp: --open-codes-for must be a fixture user's Uid")
+            throw ExitCode.failure
+        }
         let host = self.host
         let app = await buildMockProviderApplication(directory: directory, openID: openID, host: host, port: port, logger: logger) { channel in
             let port = channel.localAddress?.port ?? 0

@@ -130,6 +130,11 @@ public actor MockDirectory {
     /// Accepts `token` for a user until it is invalidated, whatever the token lifetime: a known
     /// token for scripts and benchmarks. `false` for an unknown user or a malformed token.
     @discardableResult
+    /// Whether a fixture user has this id.
+    public func hasUser(_ userID: String) -> Bool {
+        profileIndex[userID] != nil
+    }
+
     public func addFixedToken(_ token: AccessToken, forUserID userID: String) -> Bool {
         guard profileIndex[userID] != nil else { return false }
         tokens[token.value] = IssuedToken(userID: userID, expiresAt: .distantFuture)

@@ -80,6 +80,8 @@ public actor MockOpenIDProvider {
     /// each request reached it.
     public private(set) var fixedIssuer: String?
     private var rotatesRefreshTokens = true
+    /// The user of ``openCodePrefix`` codes, when the mock accepts them.
+    private var openCodesUserID: String?
     private let now: @Sendable () -> Date
 
     /// How many token requests arrived, by grant type, for tests.
@@ -119,6 +121,19 @@ public actor MockOpenIDProvider {
     }
 
     // MARK: - Test controls
+
+    /// What begins an open code: `open.NONCE.CHALLENGE.ANYTHING`.
+    public static let openCodePrefix = "open."
+
+    /// Accepts, as `userID`'s, codes no page issued that carry the authorization request's nonce
+    /// and PKCE challenge themselves (``openCodePrefix``), so a benchmark logs in without the page;
+    /// the exchange checks the verifier against that challenge as for any code. While open codes
+    /// are accepted, grants past the bound replace the oldest instead of being refused.
+    public func acceptOpenCodes(forUserID userID: String) async -> Bool {
+        guard await directory.hasUser(userID) else { return false }
+        openCodesUserID = userID
+        return true
+    }
 
     /// Makes the ID tokens the mock issues wrong in the given way; `nil` restores correct ones.
     public func setIDTokenFault(_ fault: IDTokenFault?) {
@@ -274,7 +289,7 @@ public actor MockOpenIDProvider {
     }
 
     private func exchange(form: [String: String], client: Client, issuer: String) async -> Answer {
-        guard let code = form["code"], let authorization = codes.removeValue(forKey: code) else {
+        guard let code = form["code"], let authorization = codes.removeValue(forKey: code) ?? openAuthorization(code, form: form, client: client) else {
             return .error("invalid_grant", "the code is unknown or was used already")
         }
         guard authorization.clientID == client.id, authorization.expiresAt > now() else {
@@ -286,12 +301,31 @@ public actor MockOpenIDProvider {
         guard let verifier = form["code_verifier"], Self.challenge(for: verifier) == authorization.codeChallenge else {
             return .error("invalid_grant", "the PKCE code_verifier does not match the code_challenge")
         }
+        if openCodesUserID != nil, grants.count >= Self.maximumGrants, let oldest = grants.keys.first {
+            grants[oldest] = nil
+        }
         guard grants.count < Self.maximumGrants else {
             return .error("temporarily_unavailable", status: 503, "the mock holds as many grants as it keeps; restart it to begin again")
         }
         let grantID = Self.randomToken()
         grants[grantID] = Grant(clientID: client.id, userID: authorization.userID, scope: authorization.scope, accessTokens: [])
         return await tokens(for: grantID, nonce: authorization.nonce, issuer: issuer)
+    }
+
+    /// The authorization an open code stands for, when open codes are accepted.
+    private func openAuthorization(_ code: String, form: [String: String], client: Client) -> Authorization? {
+        guard let userID = openCodesUserID, code.hasPrefix(Self.openCodePrefix) else { return nil }
+        let parts = code.dropFirst(Self.openCodePrefix.count).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let redirectURI = form["redirect_uri"] else { return nil }
+        return Authorization(
+            clientID: client.id,
+            redirectURI: redirectURI,
+            codeChallenge: String(parts[1]),
+            nonce: parts[0].isEmpty ? nil : String(parts[0]),
+            scope: "openid profile email",
+            userID: userID,
+            expiresAt: now().addingTimeInterval(60)
+        )
     }
 
     private func refresh(form: [String: String], client: Client, issuer: String) async -> Answer {
