@@ -3,9 +3,10 @@
 /// whether the app gets the access token.
 public struct AccessControl: Sendable, Equatable {
     public var policy: AccessPolicy
-    public var claims: ProfileClaimNames
+    public let claims: ProfileClaimNames
     public var trustedProxies: TrustedProxies
     public var passAccessToken: Bool
+    private let identities = IdentityMemo()
 
     /// - Parameter provider: the running provider's type (a reload cannot change it).
     public init(_ access: GatehouseConfiguration.Access, provider: GatehouseConfiguration.Provider.Kind) {
@@ -17,7 +18,12 @@ public struct AccessControl: Sendable, Equatable {
 
     /// What the rules read of `profile`.
     public func identity(of profile: UserProfile) -> AccessIdentity {
-        AccessIdentity(profile: profile, claims: claims)
+        identities.identity(of: profile) { [claims] in AccessIdentity(profile: $0, claims: claims) }
+    }
+
+    /// The same settings (what is remembered of profiles aside).
+    public static func == (lhs: AccessControl, rhs: AccessControl) -> Bool {
+        lhs.policy == rhs.policy && lhs.claims == rhs.claims && lhs.trustedProxies == rhs.trustedProxies && lhs.passAccessToken == rhs.passAccessToken
     }
 
     /// Why `profile` may not hold a session, or `nil` when it may. Reads the profile only when

@@ -116,28 +116,3 @@ public actor MemorySpentLoginStateStore: SpentLoginStateStore {
         }
     }
 }
-
-/// A SHA-256 digest held in four words: a key of the spent tables without a heap allocation of
-/// its own (a `Data` of 32 bytes costs one), which at 100,000 entries is megabytes.
-struct Digest: Hashable, Sendable {
-    private let words: (UInt64, UInt64, UInt64, UInt64)
-
-    /// The first 32 bytes of `data` (zeros past its end: the callers' digests are 32 bytes).
-    init(_ data: Data) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for (index, byte) in data.prefix(32).enumerated() { bytes[index] = byte }
-        func word(_ at: Int) -> UInt64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
-        words = (word(0), word(8), word(16), word(24))
-    }
-
-    static func == (lhs: Digest, rhs: Digest) -> Bool {
-        lhs.words == rhs.words
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0)
-        hasher.combine(words.1)
-        hasher.combine(words.2)
-        hasher.combine(words.3)
-    }
-}

@@ -14,10 +14,10 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
-                "http.method": "\(request.method)",
-                "http.route": "\(context.endpointPath ?? request.uri.path)",
-                "http.status": "\(response.status.code)",
-                "duration_ms": "\((milliseconds * 100).rounded() / 100)",
+                "http.method": .string(request.method.rawValue),
+                "http.route": .string(context.endpointPath ?? request.uri.path),
+                "http.status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible((milliseconds * 100).rounded() / 100),
             ]
         )
         return response

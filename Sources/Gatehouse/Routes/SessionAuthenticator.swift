@@ -32,8 +32,12 @@ struct SessionAuthenticator: Sendable {
 
     /// - Parameter logger: the request's logger (it carries the request id).
     func authenticate(_ request: Request, logger: Logger, revalidate: Bool = true) async throws(GatewayError) -> Outcome {
-        guard cookies.hasSessionCookie(request) else { return .signedOut(staleCookie: false) }
-        guard let id = cookies.sessionID(in: request) else { return .signedOut(staleCookie: true) }
+        let id: SessionID
+        switch cookies.sessionCookie(in: request) {
+        case .absent: return .signedOut(staleCookie: false)
+        case .one(.none), .several: return .signedOut(staleCookie: true)
+        case .one(let carried?): id = carried
+        }
         let found: Session?
         do {
             found = try await sessions.session(for: id)

@@ -48,17 +48,37 @@ struct SessionCookies: Sendable {
 
     // MARK: - Reading
 
-    /// The session id the request carries, if it carries exactly one, of the right shape.
-    /// Two session cookies (`name=a; name=b`) are ambiguous, so they count as none.
-    func sessionID(in request: Request) -> SessionID? {
-        let found = Self.values(of: name, in: request)
-        guard found.count == 1 else { return nil }
-        return SessionID(cookieValue: found[0])
+    /// What a request carries for the session cookie.
+    enum Carried {
+        /// No session cookie.
+        case absent
+        /// One, with this id, or none of the right shape.
+        case one(SessionID?)
+        /// Two or more (`name=a; name=b`): ambiguous, so they count as none.
+        case several
     }
 
-    /// Whether the request carries a session cookie at all, valid or not.
-    func hasSessionCookie(_ request: Request) -> Bool {
-        !Self.values(of: name, in: request).isEmpty
+    /// The session cookie the request carries, read in one pass over its `Cookie` headers.
+    func sessionCookie(in request: Request) -> Carried {
+        var found: Substring?
+        for header in request.headers[values: .cookie] {
+            var rest = header[...]
+            while !rest.isEmpty {
+                let end = rest.utf8.firstIndex(of: UInt8(ascii: ";")) ?? rest.endIndex
+                if let value = Self.value(in: rest[..<end], named: name) {
+                    if found != nil { return .several }
+                    found = value
+                }
+                rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+            }
+        }
+        return found.map { .one(SessionID(cookieValue: $0)) } ?? .absent
+    }
+
+    /// The session id the request carries, if it carries exactly one, of the right shape.
+    func sessionID(in request: Request) -> SessionID? {
+        guard case .one(let id) = sessionCookie(in: request) else { return nil }
+        return id
     }
 
     /// The value of the attempt cookie for `state`, when the request carries exactly one.
@@ -70,6 +90,15 @@ struct SessionCookies: Sendable {
     /// Every login-attempt cookie the request carries, by name.
     func attempts(in request: Request) -> [(name: String, value: Substring)] {
         Self.pairs(in: request).filter { $0.name.hasPrefix(attemptPrefix) }.map { (String($0.name), $0.value) }
+    }
+
+    /// The value of one `name=value` pair of a `Cookie` header (leading spaces aside) when its name is `name`.
+    private static func value(in pair: Substring, named name: String) -> Substring? {
+        let trimmed = pair.drop { $0 == " " }
+        guard trimmed.utf8.count > name.utf8.count, trimmed.utf8.starts(with: name.utf8) else { return nil }
+        let equals = trimmed.utf8.index(trimmed.startIndex, offsetBy: name.utf8.count)
+        guard trimmed.utf8[equals] == UInt8(ascii: "=") else { return nil }
+        return trimmed[trimmed.utf8.index(after: equals)...]
     }
 
     /// Every value sent for cookie `name`, across all `Cookie` headers. Hummingbird's accessor

@@ -42,11 +42,15 @@ public struct SessionID: Sendable, Hashable, CustomStringConvertible, CustomDebu
 
 /// The stored form of a ``SessionID``: its SHA-256 digest. Safe to keep, useless as a cookie.
 public struct SessionKey: Sendable, Hashable {
-    /// The 32 digest bytes.
-    public let digest: Data
+    /// Held in four words: a store of 100,000 sessions keeps no heap object per key.
+    private let value: Digest
 
+    /// The 32 digest bytes.
+    public var digest: Data { value.data }
+
+    /// - Parameter digest: 32 bytes (a SHA-256 digest).
     public init(digest: Data) {
-        self.digest = digest
+        self.value = Digest(digest)
     }
 }
 

@@ -51,19 +51,24 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let provided = metadataProvider?.get(), !provided.isEmpty {
-            fields.merge(provided) { _, provided in provided }
+        // The fields in key order, later sources winning: the handler's, the provider's, the event's, the error.
+        var fields: [(key: String, rank: Int, value: Logger.MetadataValue)] = []
+        fields.reserveCapacity(metadata.count + (event.metadata?.count ?? 0) + 2)
+        for (key, value) in metadata { fields.append((key, 0, value)) }
+        if let provided = metadataProvider?.get() {
+            for (key, value) in provided { fields.append((key, 1, value)) }
         }
-        if let explicit = event.metadata, !explicit.isEmpty {
-            fields.merge(explicit) { _, explicit in explicit }
+        if let explicit = event.metadata {
+            for (key, value) in explicit { fields.append((key, 2, value)) }
         }
         if let error = event.error {
-            fields["error.message"] = "\(error)"
-            fields["error.type"] = "\(String(reflecting: type(of: error)))"
+            fields.append(("error.message", 3, "\(error)"))
+            fields.append(("error.type", 3, "\(String(reflecting: type(of: error)))"))
         }
-        var line = Self.clock.timestamp()
-        line.reserveCapacity(160)
+        fields.sort { $0.key != $1.key ? $0.key < $1.key : $0.rank < $1.rank }
+        var line = ""
+        line.reserveCapacity(256)
+        line += Self.clock.timestamp()
         line += " "
         line += event.level.rawValue
         if !label.isEmpty {
@@ -71,11 +76,11 @@ public struct LineLogHandler: LogHandler {
             line += label
         }
         line += ":"
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+        for (index, field) in fields.enumerated() where index + 1 == fields.count || fields[index + 1].key != field.key {
             line += " "
-            line += key
+            line += field.key
             line += "="
-            Self.appendValue(value.description, to: &line)
+            Self.appendValue(field.value, to: &line)
         }
         line += " ["
         line += event.source
@@ -83,6 +88,15 @@ public struct LineLogHandler: LogHandler {
         Self.appendEscaped(event.message.description, to: &line)
         line += "\n"
         write(line)
+    }
+
+    /// A metadata value: a plain string as it is, anything else by its description.
+    static func appendValue(_ value: Logger.MetadataValue, to line: inout String) {
+        if case .string(let text) = value {
+            appendValue(text, to: &line)
+        } else {
+            appendValue(value.description, to: &line)
+        }
     }
 
     /// A metadata value as logfmt writes one: bare when it is a plain word, else quoted with `"`

@@ -233,6 +233,55 @@ struct ManyInstancesTests {
     }
 
     @Test(
+        "a logout on one of two PostgreSQL instances is refused by the other, which had the session cached, within 100 ms",
+        .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
+    )
+    func revocationReachesTheOtherCache() async throws {
+        let postgresURL = try PostgresTestDatabase.requireURL()
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try await withMockProvider { idpURL, directory in
+            let config = try writeConfig(
+                idpURL: idpURL,
+                sessions:
+                    #"{"store": "postgres", "postgresURL": "env:GATEHOUSE_TEST_POSTGRES_URL", "encryptionKey": "\#(key)", "secureCookies": false, "revalidateAfterSeconds": 300}"#
+            )
+            let environment = ["GATEHOUSE_TEST_POSTGRES_URL": postgresURL]
+            let a = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let b = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"], environment: environment)
+            let portA = Int(try await a.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))!
+            let portB = Int(try await b.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))!
+            let http = GatewayHTTPClient()
+            var delays: [Duration] = []
+            for _ in 0..<5 {
+                let session = try await http.logIn(at: "http://127.0.0.1:\(portA)", directory: directory).session
+                // B reads the session from the database once, and from its cache after.
+                for _ in 0..<3 {
+                    #expect(try await http.send(.GET, "http://127.0.0.1:\(portB)/auth", cookies: ["gatehouse_session": session]).status == 200)
+                }
+                let headers = ["Cookie": "gatehouse_session=\(session)", "Accept": "application/json"]
+                let (logout, delay) = await BlockingHTTPProbe.onThread { () -> (Int, Duration?) in
+                    let logout = BlockingHTTPProbe.status(port: portA, method: "POST", path: "/logout", headers: headers)
+                    let revoked = ContinuousClock.now
+                    while ContinuousClock.now - revoked < .seconds(5) {
+                        if BlockingHTTPProbe.status(port: portB, path: "/auth", headers: headers) == 401 { return (logout, ContinuousClock.now - revoked) }
+                    }
+                    return (logout, nil)
+                }
+                #expect(logout == 200)
+                delays.append(try #require(delay, "instance B still served the session 5 s after the logout on A"))
+            }
+            let metrics = String(decoding: try await http.send(.GET, "http://127.0.0.1:\(portB)/metrics").body, as: UTF8.self)
+            let hits = metrics.split(separator: "\n").first { $0.hasPrefix("gatehouse_session_cache_hits_total ") }
+            #expect((hits?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 5, "B answered from its cache: \(hits ?? "no hits")")
+            print("a logout on A was refused on B after \(delays.map { "\($0)" }.joined(separator: ", "))")
+            #expect(delays.max()! < .milliseconds(100), "the slowest revocation reached the other instance after \(delays.max()!)")
+            try await http.shutdown()
+            #expect(await a.stop() == 0)
+            #expect(await b.stop() == 0)
+        }
+    }
+
+    @Test(
         "gatehouse sessions revoke --user ends a user's sessions on every gateway sharing a PostgreSQL store, within 100 ms",
         .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
     )

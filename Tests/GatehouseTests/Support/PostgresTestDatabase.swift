@@ -41,10 +41,18 @@ enum PostgresTestDatabase {
         try await dropSchema(schema, url: url)
     }
 
+    /// Drops `schema` on a pool of its own, outside the test's task: a test cancelled by its time
+    /// limit still cleans up (a pool started in a cancelled task never runs, and its queries would
+    /// wait for ever), and within 30 s.
     private static func dropSchema(_ schema: String, url: String) async throws {
-        try await withClient(try PostgresSessionStore.makeClientConfiguration(url: url)) { admin in
-            try await admin.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-        }
+        let configuration = try PostgresSessionStore.makeClientConfiguration(url: url)
+        try await Task.detached {
+            try await withDeadline(.now + .seconds(30)) {
+                try await withClient(configuration) { admin in
+                    try await admin.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                }
+            }
+        }.value
     }
 
     /// Runs `body` with a cache kept true by ``PostgresSessionChanges`` on `client`, once it listens.
@@ -68,7 +76,7 @@ enum PostgresTestDatabase {
     }
 
     /// Returns once `condition` holds, checking every 5 ms; fails after `seconds`.
-    static func until(_ what: Comment, seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
+    static func until(_ what: Comment, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while try await !condition() {
             guard ContinuousClock.now < deadline else {

@@ -65,8 +65,22 @@ public final class PostgresSessionChanges: Service {
         }
     }
 
-    /// Listens until the connection fails (or the task is cancelled).
+    /// Listens until the connection fails (or the task is cancelled). Getting a connection and
+    /// starting to listen must take at most ``heartbeat`` twice over, or the attempt is given up.
     private func listen(recovering: Bool) async throws {
+        let started = StartFlag()
+        let patience = heartbeat * 2
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.listen(recovering: recovering, started: started) }
+            group.addTask {
+                try await Task.sleep(for: patience)
+                if !started.value.load(ordering: .acquiring) { throw ListeningNotStarted() }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func listen(recovering: Bool, started: StartFlag) async throws {
         let (cache, logger, heartbeat) = (self.cache, self.logger, self.heartbeat)
         try await client.withConnection { connection in
             var (processID, schema): (Int32?, String) = (nil, "")
@@ -78,6 +92,7 @@ public final class PostgresSessionChanges: Service {
             try await connection.listen(on: Self.channel) { notifications in
                 // From here on every change is announced: what the cache held before may be stale.
                 self.listener.withLock { $0 = processID }
+                started.value.store(true, ordering: .releasing)
                 cache.trust()
                 if recovering { logger.info("Session-change notifications from PostgreSQL flow again; the session cache is in use") }
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -111,6 +126,14 @@ public final class PostgresSessionChanges: Service {
 
     /// The notification stream finished: the connection is gone.
     struct ListeningEnded: Error {}
+
+    /// No connection was had, or LISTEN did not complete, in time.
+    struct ListeningNotStarted: Error {}
+
+    /// Set once an attempt listens.
+    private final class StartFlag: Sendable {
+        let value = Atomic(false)
+    }
 }
 
 extension Data {
