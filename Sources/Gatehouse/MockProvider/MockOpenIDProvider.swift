@@ -80,6 +80,7 @@ public actor MockOpenIDProvider {
     /// each request reached it.
     public private(set) var fixedIssuer: String?
     private var rotatesRefreshTokens = true
+    private var claimsByProfile: [Data: (profile: UserProfile, claims: StandardClaims)] = [:]
     /// The user of ``openCodePrefix`` codes, when the mock accepts them.
     private var openCodesUserID: String?
     private let now: @Sendable () -> Date
@@ -394,7 +395,7 @@ public actor MockOpenIDProvider {
 
     private func idToken(for grant: Grant, nonce: String?, issuer: String) async -> String? {
         guard let profile = await directory.user(withID: grant.userID) else { return nil }
-        let claims = Self.claims(of: profile)
+        let claims = claimsOf(profile)
         let issuedAt = Int(now().timeIntervalSince1970)
         var payload = IDTokenPayload(
             iss: issuer,
@@ -474,6 +475,15 @@ public actor MockOpenIDProvider {
         }
     }
 
+    /// The claims of `profile`, read once per profile text (a benchmark signs thousands in for one user).
+    private func claimsOf(_ profile: UserProfile) -> StandardClaims {
+        if let known = claimsByProfile[profile.json], known.profile.hasSameText(as: profile) { return known.claims }
+        let claims = Self.claims(of: profile)
+        if claimsByProfile.count >= 1024 { claimsByProfile.removeAll() }
+        claimsByProfile[profile.json] = (profile, claims)
+        return claims
+    }
+
     static func claims(of profile: UserProfile) -> StandardClaims {
         let attributes = profile.attributes
         return StandardClaims(
@@ -498,7 +508,7 @@ public actor MockOpenIDProvider {
                 headers: [("WWW-Authenticate", #"Bearer error="invalid_token""#)]
             )
         }
-        var members = Self.claims(of: profile).json
+        var members = claimsOf(profile).json
         members["sub"] = .string(profile.id)
         return Answer(status: 200, body: .object(members))
     }

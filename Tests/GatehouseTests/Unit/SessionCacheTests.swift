@@ -131,14 +131,15 @@ struct SessionCacheTests {
         #expect(await base.base.session(for: session.key) == nil, "idle by the store's copy too: ended")
     }
 
-    @Test("another process's write to the SQLite file empties the cache before the next read; the gateway's own writes do not")
+    @Test("another process's write to the SQLite file empties the cache before the next read; the gateway's own writes, and other files beside it, do not")
     func sqliteOtherWriter() async throws {
         let directory = try TestFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("sessions.sqlite").path
         let gateway = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
         let cache = SessionCache()
-        let store = CachedSessionStore(base: gateway, cache: cache, coherence: try #require(SQLiteWriteWatch(store: gateway, path: path)))
+        let watch = try #require(SQLiteWriteWatch(store: gateway, path: path))
+        let store = CachedSessionStore(base: gateway, cache: cache, coherence: watch)
         let session = makeSession()
         try await store.insert(session)
         _ = try await store.session(for: session.key)
@@ -147,6 +148,12 @@ struct SessionCacheTests {
         let before = cache.statistics
         #expect(try await store.session(for: session.key) != nil)
         #expect(cache.statistics.hits == before.hits + 1, "the gateway's own write left the session cached")
+        // A log written beside the database is not a write to it: SQLite is not even asked.
+        let checks = watch.checks
+        try Data("a log line\n".utf8).write(to: directory.appendingPathComponent("gateway.log"))
+        #expect(try await store.session(for: session.key) != nil)
+        #expect(cache.statistics.hits == before.hits + 2, "a file beside the database left the session cached")
+        #expect(watch.checks == checks, "a file beside the database made SQLite be asked")
 
         // A second connection, as `gatehouse sessions revoke` opens one.
         let administrator = try await SQLiteSessionStore.open(path: path, keys: Self.keys, logger: Logger(label: "test"))
