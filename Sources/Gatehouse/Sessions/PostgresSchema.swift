@@ -22,6 +22,9 @@ import PostgresNIO
 ///   whose sealed credentials or profile changed, so every instance drops it from its cache: the
 ///   schema, a colon, and the keys in hex (comma-separated, at most 100 to a notification; more
 ///   in one statement announce `*`). Deployments in other schemas of the database ignore it.
+///   Deletions are announced per statement (a sweep is one notification); changes per row, by a
+///   trigger that fires only when a statement sets a sealed column, and runs only when it changed,
+///   so activity and validation-time writes cost nothing extra.
 ///   Changes of only the activity or validation times are not announced: a cache that holds older
 ///   ones revalidates sooner and rereads the store before it ends a session.
 enum PostgresSchema {
@@ -57,24 +60,26 @@ enum PostgresSchema {
         ],
         [
             """
-            CREATE OR REPLACE FUNCTION gatehouse_sessions_announce() RETURNS trigger LANGUAGE plpgsql AS $announce$
+            CREATE OR REPLACE FUNCTION gatehouse_sessions_announce_deleted() RETURNS trigger LANGUAGE plpgsql AS $announce$
             DECLARE
-                changed BYTEA[];
+                gone_keys BYTEA[];
             BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    SELECT array_agg(key) INTO changed FROM gone;
-                ELSE
-                    SELECT array_agg(gone.key) INTO changed FROM gone JOIN kept ON kept.key = gone.key
-                    WHERE kept.sealed_token IS DISTINCT FROM gone.sealed_token OR kept.sealed_profile IS DISTINCT FROM gone.sealed_profile;
-                END IF;
-                IF changed IS NULL THEN
+                SELECT array_agg(key) INTO gone_keys FROM gone;
+                IF gone_keys IS NULL THEN
                     RETURN NULL;
-                END IF;
-                IF cardinality(changed) > 100 THEN
+                ELSIF cardinality(gone_keys) > 100 THEN
                     PERFORM pg_notify('gatehouse_sessions', current_schema() || ':*');
                 ELSE
-                    PERFORM pg_notify('gatehouse_sessions', current_schema() || ':' || string_agg(encode(key, 'hex'), ',')) FROM unnest(changed) AS key;
+                    PERFORM pg_notify('gatehouse_sessions', current_schema() || ':' || string_agg(encode(key, 'hex'), ',')) FROM unnest(gone_keys) AS key;
                 END IF;
+                RETURN NULL;
+            END
+            $announce$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION gatehouse_sessions_announce_changed() RETURNS trigger LANGUAGE plpgsql AS $announce$
+            BEGIN
+                PERFORM pg_notify('gatehouse_sessions', current_schema() || ':' || encode(NEW.key, 'hex'));
                 RETURN NULL;
             END
             $announce$
@@ -82,12 +87,13 @@ enum PostgresSchema {
             "DROP TRIGGER IF EXISTS gatehouse_sessions_deleted ON gatehouse_sessions",
             """
             CREATE TRIGGER gatehouse_sessions_deleted AFTER DELETE ON gatehouse_sessions
-            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_announce()
+            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_announce_deleted()
             """,
-            "DROP TRIGGER IF EXISTS gatehouse_sessions_updated ON gatehouse_sessions",
+            "DROP TRIGGER IF EXISTS gatehouse_sessions_changed ON gatehouse_sessions",
             """
-            CREATE TRIGGER gatehouse_sessions_updated AFTER UPDATE ON gatehouse_sessions
-            REFERENCING OLD TABLE AS gone NEW TABLE AS kept FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_sessions_announce()
+            CREATE TRIGGER gatehouse_sessions_changed AFTER UPDATE OF sealed_token, sealed_profile ON gatehouse_sessions
+            FOR EACH ROW WHEN (OLD.sealed_token IS DISTINCT FROM NEW.sealed_token OR OLD.sealed_profile IS DISTINCT FROM NEW.sealed_profile)
+            EXECUTE FUNCTION gatehouse_sessions_announce_changed()
             """,
         ],
     ]
