@@ -259,11 +259,13 @@ struct ManyInstancesTests {
                     #expect(try await http.send(.GET, "http://127.0.0.1:\(portB)/auth", cookies: ["gatehouse_session": session]).status == 200)
                 }
                 let headers = ["Cookie": "gatehouse_session=\(session)", "Accept": "application/json"]
+                // The delay is to the sending of the first request B refuses: its own answer's time is not the notification's.
                 let (logout, delay) = await BlockingHTTPProbe.onThread { () -> (Int, Duration?) in
                     let logout = BlockingHTTPProbe.status(port: portA, method: "POST", path: "/logout", headers: headers)
                     let revoked = ContinuousClock.now
                     while ContinuousClock.now - revoked < .seconds(5) {
-                        if BlockingHTTPProbe.status(port: portB, path: "/auth", headers: headers) == 401 { return (logout, ContinuousClock.now - revoked) }
+                        let sent = ContinuousClock.now
+                        if BlockingHTTPProbe.status(port: portB, path: "/auth", headers: headers) == 401 { return (logout, sent - revoked) }
                     }
                     return (logout, nil)
                 }
