@@ -96,16 +96,28 @@ public final class PostgresSessionChanges: Service {
                 cache.trust()
                 if recovering { logger.info("Session-change notifications from PostgreSQL flow again; the session cache is in use") }
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    // The cache is distrusted the moment either child finds the connection gone, not once it is given back.
                     group.addTask {
-                        for try await notification in notifications where notification.payload.hasPrefix(prefix) {
-                            Self.apply(notification.payload.dropFirst(prefix.count), to: cache)
+                        do {
+                            for try await notification in notifications where notification.payload.hasPrefix(prefix) {
+                                Self.apply(notification.payload.dropFirst(prefix.count), to: cache)
+                            }
+                        } catch {
+                            cache.distrust()
+                            throw error
                         }
+                        cache.distrust()
                         throw ListeningEnded()
                     }
                     group.addTask {
                         while true {
                             try await Task.sleep(for: heartbeat)
-                            _ = try await withDeadline(.now + heartbeat) { try await connection.query("SELECT 1", logger: logger) }
+                            do {
+                                _ = try await withDeadline(.now + heartbeat) { try await connection.query("SELECT 1", logger: logger) }
+                            } catch {
+                                if !Task.isCancelled { cache.distrust() }
+                                throw error
+                            }
                         }
                     }
                     defer { group.cancelAll() }
