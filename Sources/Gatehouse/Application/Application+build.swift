@@ -4,9 +4,9 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Builds the gateway's router: middleware, then every route of the contract. The groups show
-/// which routes read a session and which are gated. Routes log through the request's logger, so
-/// every line carries the request id.
+/// Builds the gateway's router: middleware, then every route of the contract, and the upstreams
+/// of reverse-proxy mode. The groups show which routes read a session and which are gated. Routes
+/// log through the request's logger, so every line carries the request id.
 ///
 /// - Parameters:
 ///   - metrics: where requests, logins and provider calls are counted; by default, a new registry
@@ -20,7 +20,7 @@ public func buildRouter(
     metrics: GatewayMetrics? = nil,
     live: LiveSettings? = nil,
     now: (@Sendable () -> Date)? = nil
-) -> Router<GatewayRequestContext> {
+) -> GatewayRouter {
     let now = now ?? components.clock ?? Date.init
     let metrics = metrics ?? .forConfiguration(configuration.metrics)
     let live = live ?? LiveSettings(configuration: configuration)
@@ -50,11 +50,7 @@ public func buildRouter(
     )
 
     let router = Router(context: GatewayRequestContext.self)
-    router.middlewares.add(ShutdownNoticeMiddleware())
-    router.middlewares.add(SecurityHeadersMiddleware())
-    router.middlewares.add(RequestLogMiddleware())
-    router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
-    router.middlewares.add(ErrorPageMiddleware())
+    addGatewayMiddleware(to: router.middlewares, metrics: metrics)
 
     // Open to everyone; logins are held to a rate per client (starts and callbacks counted apart)
     // and callbacks to a budget of provider calls.
@@ -95,7 +91,37 @@ public func buildRouter(
     // Gated: the session is confirmed with the provider when due, and its user checked against the access rules.
     let gated = router.group().add(middleware: SessionMiddleware(authenticator: authenticator, revalidate: true))
     DashboardController(bodies: DashboardBodyCache()).addRoutes(to: gated.group().add(middleware: RequireSessionMiddleware()))
-    return router
+
+    // Reverse-proxy mode: each upstream behind the same middleware, the app's framing policy kept.
+    let upstreams = configuration.upstreams.map { upstream in
+        let clients = UpstreamClients { UpstreamForwarder.makeHTTPClient(for: upstream, on: $0) }
+        let forwarder = UpstreamForwarder(
+            upstream: upstream,
+            clients: clients,
+            rules: .init(sessionCookie: cookies.name, attemptCookiePrefix: cookies.attemptPrefix),
+            metrics: metrics
+        )
+        let chain = Router(context: GatewayRequestContext.self).middlewares
+        addGatewayMiddleware(to: chain, metrics: metrics, keepsAppFraming: true)
+        let endpoint = UpstreamEndpoint<GatewayRequestContext>(forwarder: forwarder, authenticator: authenticator, access: live.access)
+        return (claim: (upstream.pathPrefix, chain.constructResponder(finalResponder: endpoint)), services: clients.all.map(HTTPClientService.init))
+    }
+    return GatewayRouter(
+        router: router,
+        claims: upstreams.map(\.claim),
+        ownPrefixes: components.mockDirectory == nil ? [] : [MockProviderMount.pathPrefix],
+        services: upstreams.flatMap(\.services)
+    )
+}
+
+/// What every request of the gateway passes through, in order: `Connection: close` while
+/// stopping, security headers, the request log, metrics, and error rendering.
+private func addGatewayMiddleware(to group: MiddlewareGroup<GatewayRequestContext>, metrics: GatewayMetrics, keepsAppFraming: Bool = false) {
+    group.add(ShutdownNoticeMiddleware())
+    group.add(SecurityHeadersMiddleware(keepsAppFraming: keepsAppFraming))
+    group.add(RequestLogMiddleware())
+    group.add(RequestMetricsMiddleware(metrics: metrics))
+    group.add(ErrorPageMiddleware())
 }
 
 /// Builds the whole gateway application from a configuration: components, router, services.
@@ -132,6 +158,7 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(components.services)
+    app.addServices(router.services)
     app.addServices(sweeper)
     if configuration.metrics.enabled, let listen = configuration.metrics.listen {
         app.addServices(

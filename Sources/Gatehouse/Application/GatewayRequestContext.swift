@@ -8,6 +8,8 @@ import NIOCore
 public protocol GatewayContext: AuthRequestContext<Session>, RemoteAddressRequestContext {
     /// Set by ``SessionMiddleware`` when the request's session was refused.
     var refusal: AccessRefusal? { get set }
+    /// The event loop serving the request's connection.
+    var eventLoop: any EventLoop { get }
 }
 
 /// The request context of Gatehouse's routes: Hummingbird's, with the signed-in ``Session`` as
@@ -19,10 +21,12 @@ public struct GatewayRequestContext: GatewayContext, RequestContext {
     public var refusal: AccessRefusal?
     /// The peer of the connection; `nil` where there is none (router tests).
     public let remoteAddress: SocketAddress?
+    public let eventLoop: any EventLoop
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.remoteAddress = source.channel.remoteAddress
+        self.eventLoop = source.channel.eventLoop
     }
 }

@@ -16,6 +16,8 @@ public struct GatehouseConfiguration: Sendable {
     public var metrics = Metrics()
     public var access = Access()
     public var logins = Logins()
+    /// The apps Gatehouse proxies to, in reverse-proxy mode; none by default.
+    public var upstreams: [Upstream] = []
 
     /// Where a server listens, and how long a connection may sit without completing a request:
     /// idle keep-alive connections and clients that dribble their headers are closed after it.
@@ -44,7 +46,8 @@ extension GatehouseConfiguration {
     /// ## Configuration keys
     /// - `publicURL` (URL, default `http://{listen.host}:{listen.port}`): scheme, host and port only.
     /// - `logLevel` (default `info`): `trace` … `critical`.
-    /// - the sections `listen`, `provider`, `sessions`, `redirects`, `metrics`, `access` and `logins`, which list their own.
+    /// - the sections `listen`, `provider`, `sessions`, `redirects`, `metrics`, `access` and `logins`,
+    ///   and the list `upstreams`, which list their own.
     public init(reader: SettingsReader) {
         listen = Listen(reader: reader.scoped(to: "listen"))
         let host = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
@@ -57,6 +60,7 @@ extension GatehouseConfiguration {
         metrics = Metrics(reader: reader.scoped(to: "metrics"), gatewayListen: listen)
         access = Access(reader: reader.scoped(to: "access"))
         logins = Logins(reader: reader.scoped(to: "logins"))
+        upstreams = Self.upstreams(reader: reader)
     }
 }
 

@@ -46,6 +46,8 @@ public struct GatewayMetrics: Sendable {
         "gatehouse_session_cache_misses_total": "Session reads that went to the store (not cached, or the cache not trusted then).",
         "gatehouse_session_cache_evictions_total": "Sessions dropped from the cache to stay within its byte budget.",
         "gatehouse_session_cache_bytes": "What the cached sessions weigh, estimated.",
+        "gatehouse_upstream_requests_total": "Requests forwarded to an upstream, by its path prefix and outcome: answered, unreachable or timed_out.",
+        "gatehouse_upstream_request_duration_seconds": "Time from forwarding a request to the upstream's response head (or its failure), by path prefix.",
     ]
 
     /// A gateway answers in microseconds to milliseconds; Prometheus's defaults start at 5 ms.
@@ -102,6 +104,14 @@ public struct GatewayMetrics: Sendable {
     func recordProviderCall(_ operation: ProviderOperation, outcome: String, duration: Duration) {
         counter("gatehouse_provider_calls_total", [("operation", operation.rawValue), ("outcome", outcome)])?.increment()
         histogram("gatehouse_provider_call_duration_seconds", [("operation", operation.rawValue)])?.record(duration)
+    }
+
+    /// - Parameters:
+    ///   - upstream: the upstream's configured path prefix.
+    ///   - outcome: `answered`, `unreachable` or `timed_out`.
+    func recordUpstream(_ upstream: String, outcome: String, duration: Duration) {
+        counter("gatehouse_upstream_requests_total", [("upstream", upstream), ("outcome", outcome)])?.increment()
+        histogram("gatehouse_upstream_request_duration_seconds", [("upstream", upstream)])?.record(duration)
     }
 
     func recordValidation(_ validation: Validation) {

@@ -57,17 +57,8 @@ struct ForwardAuthController<Context: GatewayContext>: Sendable {
             return response
         case .signedIn(let session):
             let identity = control.identity(of: session.profile)
-            for requirement in requirements {
-                switch requirement {
-                case nil:
-                    // A forwarded path that is not one (malformed encoding, control characters).
-                    return Self.answer(.forbidden)
-                case .rules(let rule)?:
-                    guard rule.evaluate(identity).isAllowed else { return Self.answer(.forbidden) }
-                case .public?, .authenticated?:
-                    continue
-                }
-            }
+            // A nil requirement is a forwarded path that is not one (malformed encoding, control characters).
+            guard requirements.allSatisfy({ $0?.admits(identity) == true }) else { return Self.answer(.forbidden) }
             guard
                 let headers = Self.identityHeaders(
                     identity,
@@ -104,30 +95,21 @@ struct ForwardAuthController<Context: GatewayContext>: Sendable {
         return rules.map { $0.admitsEveryone ? AccessRule(allowGroups: [""], requireVerifiedEmail: requireVerifiedEmail) : $0 }
     }
 
-    /// `X-Auth-Request-User`, `-Email` (not one the provider says is unverified, unless
-    /// `requireVerifiedEmail` is off: an app may key accounts on it), `-Groups`, `-Preferred-Username`, and the access token when
-    /// asked; each only when a header can carry it unchanged (printable ASCII). `nil` when the
-    /// user id cannot be carried: no 200 goes out without it.
+    /// `X-Auth-Request-User`, `-Email`, `-Groups`, `-Preferred-Username`, and the access token
+    /// when asked (``PassedIdentity``). `nil` when the user id cannot be carried: no 200 goes out without it.
     static func identityHeaders(_ identity: AccessIdentity, session: Session, passAccessToken: Bool, requireVerifiedEmail: Bool) -> HTTPFields? {
-        guard isHeaderSafe(identity.userID) else { return nil }
+        guard let passed = PassedIdentity(identity, session: session, passAccessToken: passAccessToken, requireVerifiedEmail: requireVerifiedEmail)
+        else { return nil }
         var headers = HTTPFields()
-        headers[IdentityHeaders.user] = identity.userID
-        if let email = identity.email, isHeaderSafe(email), identity.emailVerified != false || !requireVerifiedEmail {
-            headers[IdentityHeaders.email] = email
-        }
-        let groups = identity.groups.filter { isHeaderSafe($0) && !$0.contains(",") }
-        if !groups.isEmpty { headers[IdentityHeaders.groups] = groups.joined(separator: ",") }
-        if let username = identity.preferredUsername, isHeaderSafe(username) { headers[IdentityHeaders.preferredUsername] = username }
-        let token = session.credentials.accessToken.value
-        if passAccessToken, isHeaderSafe(token) {
+        headers[IdentityHeaders.user] = passed.user
+        headers[IdentityHeaders.email] = passed.email
+        headers[IdentityHeaders.groups] = passed.groups
+        headers[IdentityHeaders.preferredUsername] = passed.preferredUsername
+        if let token = passed.accessToken {
             headers[IdentityHeaders.accessToken] = token
             headers[.authorization] = "Bearer \(token)"
         }
         return headers
-    }
-
-    private static func isHeaderSafe(_ value: String) -> Bool {
-        !value.isEmpty && value.utf8.allSatisfy { (0x20...0x7E).contains($0) } && value.first != " " && value.last != " "
     }
 
     private static func answer(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {

@@ -9,6 +9,14 @@ public struct AccessPolicy: Sendable, Equatable {
         case authenticated
         /// A live session whose user passes these rules (they replace the top-level lists).
         case rules(AccessRule)
+
+        /// Whether a signed-in user with `identity` meets it.
+        public func admits(_ identity: AccessIdentity) -> Bool {
+            switch self {
+            case .public, .authenticated: true
+            case .rules(let rule): rule.evaluate(identity).isAllowed
+            }
+        }
     }
 
     /// A path prefix and its requirement.

@@ -73,6 +73,8 @@ struct MetricsTests {
         let harness = {
             var harness = GatewayHarness(revalidateAfter: 0)
             harness.cache = SessionCache()
+            // An upstream no one listens for, so the proxy's families have a sample.
+            harness.configuration.upstreams = [.init(pathPrefix: "/app/", target: .http(origin: "http://127.0.0.1:\(try! LoopbackPort.free())"))]
             return harness
         }()
         try await harness.run { client in
@@ -81,6 +83,7 @@ struct MetricsTests {
             try await browser.get("/dashboard")
             try await browser.get("/auth")
             try await browser.get("/login/callback/nope?token=x")
+            #expect(try await browser.get("/app/x").status == .badGateway)
             try await browser.post("/logout")
             let text = try await Self.scrape(client).text
             let families = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })

@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Sends requests to one upstream over AsyncHTTPClient and hands back its answer, both bodies
+/// streamed with back-pressure: a request body is read from the client only as fast as the app
+/// takes it, an answer read from the app only as fast as the client takes it.
+///
+/// The method, path and query reach the app as the client sent them. Redirects are the browser's
+/// to follow. An upstream that cannot be reached (refused, reset, closed before answering, TLS
+/// failing) is 502; one that has not answered within the upstream's timeout of the request's
+/// end is 504 (a pause that long within the answer ends it: the browser sees a cut-off body).
+struct UpstreamForwarder: Sendable {
+    /// What the proxy does not pass on, and what decides it.
+    struct Rules: Sendable {
+        /// The session cookie's name, and what every login-attempt cookie's starts with.
+        var sessionCookie: String
+        var attemptCookiePrefix: String
+
+        func isGatehouseCookie(_ name: Substring) -> Bool {
+            name == sessionCookie || name.hasPrefix(attemptCookiePrefix)
+        }
+    }
+
+    let upstream: GatehouseConfiguration.Upstream
+    let clients: UpstreamClients
+    let rules: Rules
+    let metrics: GatewayMetrics
+
+    /// A client for one upstream: no redirects followed, no decompression (bytes pass as sent),
+    /// connecting bounded by the upstream's timeout, and enough connections for a busy app.
+    static func makeHTTPClient(for upstream: GatehouseConfiguration.Upstream, on eventLoop: any EventLoop) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        // The read timeout starts once the request is sent (an upload may take as long as the
+        // client needs), then bounds the wait for the answer and every pause within it, as
+        // nginx's proxy_read_timeout does.
+        configuration.timeout = .init(connect: .init(upstream.timeout), read: .init(upstream.timeout))
+        configuration.decompression = .disabled
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroupProvider: .shared(eventLoop), configuration: configuration)
+    }
+
+    /// Forwards `request`, telling the app of `identity` (none on a public route).
+    /// - Parameter eventLoop: the loop serving the browser's connection.
+    func forward(
+        _ request: Request,
+        peer: SocketAddress?,
+        peerIsTrusted: Bool,
+        identity: PassedIdentity?,
+        eventLoop: (any EventLoop)?,
+        logger: Logger
+    ) async throws(GatewayError) -> Response {
+        let (clientLoop, client) = clients.client(on: eventLoop)
+        let target = request.head.path ?? "/"
+        var outbound = HTTPClientRequest(url: upstream.target.url(for: target))
+        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        let forwarding = ProxyHeaders.Forwarding(
+            peer: peer?.ipAddress,
+            peerIsTrusted: peerIsTrusted,
+            host: request.head.authority,
+            preserveHost: upstream.preserveHost
+        )
+        outbound.headers = ProxyHeaders.upstreamRequest(request.headers, forwarding: forwarding, identity: identity, isGatehouseCookie: rules.isGatehouseCookie)
+        outbound.body = Self.body(of: request, pacedOn: clientLoop)
+        let start = ContinuousClock.now
+        let answer: HTTPClientResponse
+        do {
+            answer = try await client.execute(outbound, deadline: .distantFuture, logger: logger)
+        } catch {
+            let failure = Self.failure(error)
+            metrics.recordUpstream(upstream.pathPrefix, outcome: failure.outcome, duration: ContinuousClock.now - start)
+            logger.warning(
+                "The upstream did not answer",
+                metadata: ["upstream": "\(upstream.pathPrefix)", "outcome": "\(failure.outcome)", "error": "\(Self.describe(error))"]
+            )
+            throw failure.error
+        }
+        metrics.recordUpstream(upstream.pathPrefix, outcome: "answered", duration: ContinuousClock.now - start)
+        let headers = ProxyHeaders.browserResponse(answer.headers, isGatehouseCookie: rules.isGatehouseCookie)
+        let status = HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
+        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: answer.body))
+    }
+
+    /// The request's body as the app should get it: streamed, with its length when the client gave one.
+    private static func body(of request: Request, pacedOn eventLoop: any EventLoop) -> HTTPClientRequest.Body? {
+        let body = PacedBody(base: request.body, eventLoop: eventLoop)
+        if let length = request.headers[.contentLength].flatMap(Int64.init) {
+            return length == 0 ? nil : .stream(body, length: .known(length))
+        }
+        return request.headers[.transferEncoding] == nil ? nil : .stream(body, length: .unknown)
+    }
+
+    /// What the browser is told when the upstream gave no answer, and the metric's outcome.
+    private static func failure(_ error: any Error) -> (error: GatewayError, outcome: String) {
+        if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout, .tlsHandshakeTimeout].contains(error) {
+            return (.upstreamTimedOut, "timed_out")
+        }
+        return (.upstreamUnreachable, "unreachable")
+    }
+
+    /// An error's text for the log: AsyncHTTPClient's and NIO's say what failed, never a header or body.
+    private static func describe(_ error: any Error) -> String {
+        if error is HTTPClientError || error is IOError || error is ChannelError {
+            return String(describing: error).prefix(300).description
+        }
+        return String(describing: type(of: error))
+    }
+}
+
+extension GatewayError {
+    static let upstreamUnreachable = GatewayError(
+        .badGateway,
+        code: "upstream_unreachable",
+        message: "The application behind the gateway cannot be reached. Try again shortly."
+    )
+    static let upstreamTimedOut = GatewayError(
+        .gatewayTimeout,
+        code: "upstream_timeout",
+        message: "The application behind the gateway did not answer in time. Try again shortly."
+    )
+    static let upgradeUnsupported = GatewayError(
+        .notImplemented,
+        code: "upgrade_not_supported",
+        message: "The gateway does not pass protocol upgrades (WebSocket) to the application."
+    )
+    static let notAPath = GatewayError(.badRequest, code: "bad_path", message: "The request's path is not one the gateway can check.")
+}
+
+extension GatehouseConfiguration.Upstream.Target {
+    /// The URL AsyncHTTPClient is given for `requestTarget` (the path and query as the client sent them).
+    fileprivate func url(for requestTarget: String) -> String {
+        switch self {
+        case .http(let origin): origin + requestTarget
+        case .unixSocket(let path): URL(httpURLWithSocketPath: path, uri: requestTarget)?.absoluteString ?? "http+unix://invalid" + requestTarget
+        }
+    }
+}

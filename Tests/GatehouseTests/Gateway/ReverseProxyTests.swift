@@ -1,0 +1,401 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Gatehouse
+
+/// Reverse-proxy mode (contract §10) against a small Hummingbird app started by the test: what
+/// is proxied and what Gatehouse answers itself, the route policies, what the app receives and
+/// what the browser gets back, and an app that is down or slow.
+@Suite("Reverse proxy")
+struct ReverseProxyTests {
+    /// What the echo app saw of a request.
+    struct Echo {
+        let method: String
+        let target: String
+        let headers: [(name: String, value: String)]
+        let bodyBytes: Int
+
+        init(_ response: TestResponse) throws {
+            try self.init(json: response.json, status: "\(response.status)")
+        }
+
+        /// From a raw exchange: the first answer's body (its Content-Length's worth after the head).
+        init(raw: RawConnection.Outcome) throws {
+            let bytes = Array(raw.received.utf8)
+            let separator = Array("\r\n\r\n".utf8)
+            let headEnd = try #require(bytes.indices.first { bytes[$0...].starts(with: separator) }, "no answer: \(raw.received.prefix(80))")
+            let head = String(decoding: bytes[..<headEnd], as: UTF8.self)
+            let length = try #require(
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }.flatMap {
+                    Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces))
+                }
+            )
+            let body = bytes[(headEnd + 4)...].prefix(length)
+            try self.init(json: try? JSONValue(parsing: Data(body)), status: String(head.prefix(40)))
+        }
+
+        private init(json: JSONValue?, status: String) throws {
+            let object = try #require(json?.objectValue, "the app's echo, not \(status)")
+            method = object["method"]?.stringValue ?? ""
+            target = object["target"]?.stringValue ?? ""
+            headers = (object["headers"]?.arrayValue ?? []).compactMap { pair in
+                guard let pair = pair.arrayValue, pair.count == 2, let name = pair[0].stringValue, let value = pair[1].stringValue else { return nil }
+                return (name, value)
+            }
+            bodyBytes = Int(object["bodyBytes"]?.integerValue ?? -1)
+        }
+
+        /// Every value of the header `name` (case-insensitive).
+        func values(_ name: String) -> [String] {
+            headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        }
+
+        func value(_ name: String) -> String? { values(name).first }
+    }
+
+    /// The app behind the gateway: echoes every request as JSON, except `/slow` (answers after
+    /// 1.5 s), `/redirect` (302 with cookies) and `/framed` (allows framing by its own origin).
+    static func upstreamApp() -> some ApplicationProtocol {
+        let router = Router()
+        router.get("slow") { _, _ -> String in
+            try await Task.sleep(for: .seconds(1.5))
+            return "late"
+        }
+        router.get("redirect") { _, _ in
+            var headers = HTTPFields()
+            headers[.location] = "https://elsewhere.example/landing?from=app"
+            headers.append(HTTPField(name: .setCookie, value: "app_cookie=kept; Path=/"))
+            headers.append(HTTPField(name: .setCookie, value: "gatehouse_session=from-the-app; Path=/"))
+            return Response(status: .found, headers: headers)
+        }
+        router.get("framed") { _, _ in
+            Response(status: .ok, headers: [.xFrameOptions: "SAMEORIGIN", .cacheControl: "max-age=60"], body: .init(byteBuffer: ByteBuffer(string: "framed")))
+        }
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
+            router.on("**", method: method) { request, _ in try await echo(request) }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    private static func echo(_ request: Request) async throws -> Response {
+        var count = 0
+        for try await buffer in request.body { count += buffer.readableBytes }
+        var headers: [JSONValue] = request.headers.map { .array([.string($0.name.rawName), .string($0.value)]) }
+        if let authority = request.head.authority { headers.append(.array([.string("Host"), .string(authority)])) }
+        let body: JSONValue = .object([
+            "method": .string(request.method.rawValue),
+            "target": .string(request.head.path ?? ""),
+            "headers": .array(headers),
+            "bodyBytes": .integer(Int64(count)),
+        ])
+        return JSONResponse.make(encoded: body.encoded())
+    }
+
+    /// Runs `body` against a gateway in front of the app (both over real sockets).
+    static func run(
+        routes: [AccessPolicy.Route] = [],
+        upstreams: @escaping @Sendable (_ appPort: Int) -> [GatehouseConfiguration.Upstream] = {
+            [.init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\($0)"))]
+        },
+        revalidateAfter: TimeInterval = 30,
+        trustedProxies: [String]? = nil,
+        _ body: @escaping @Sendable (GatewayHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await upstreamApp().test(.live) { app in
+            let port = try #require(app.port)
+            var configured = GatewayHarness(revalidateAfter: revalidateAfter)
+            configured.configuration.access.policy = AccessPolicy(routes: routes)
+            configured.configuration.upstreams = upstreams(port)
+            if let trustedProxies { configured.configuration.access.trustedProxies = try TrustedProxies.parse(trustedProxies).get() }
+            let harness = configured
+            try await harness.run(.live) { client in try await body(harness, client) }
+        }
+    }
+
+    @Test("a public route reaches the app without a session; the method, path, query and body arrive unchanged")
+    func publicRoute() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/public/", requirement: .public)]) { _, client in
+            let response = try await client.execute(
+                uri: "/public/a%20b/../c?x=1&y=%2F",
+                method: .put,
+                headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: "twelve bytes")
+            )
+            #expect(response.status == .ok)
+            let echo = try Echo(response)
+            #expect(echo.method == "PUT")
+            #expect(echo.target == "/public/a%20b/../c?x=1&y=%2F")
+            #expect(echo.bodyBytes == 12)
+            #expect(echo.value("X-Forwarded-User") == nil)
+            #expect(response.headers[.referrerPolicy] == "no-referrer")
+            #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+        }
+    }
+
+    @Test("without a session a browser is sent to login with next set to where it was; an XHR gets 401 JSON; the app is not called")
+    func noSession() async throws {
+        try await Self.run { _, client in
+            let page = try await client.execute(uri: "/reports/q3?sort=desc", method: .get, headers: [.accept: "text/html"])
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/login?next=/reports/q3%3Fsort%3Ddesc")
+            let xhr = try await client.execute(uri: "/reports/q3", method: .get, headers: [.accept: "application/json"])
+            #expect(xhr.status == .unauthorized)
+            #expect(xhr.json?["error"] == .string("not_authenticated"))
+            let post = try await client.execute(uri: "/reports", method: .post, headers: [:], body: ByteBuffer(string: "x"))
+            #expect(post.status == .unauthorized)
+        }
+    }
+
+    @Test("a signed-in user reaches the app with X-Forwarded-User, -Email, -Groups, -Preferred-Username; the answer is not stored")
+    func identityHeaders() async throws {
+        try await Self.run { harness, client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let response = try await browser.get("/reports/q3")
+            #expect(response.status == .ok)
+            let echo = try Echo(response)
+            #expect(echo.value("X-Forwarded-User") == TestFixtures.adaID)
+            #expect(echo.value("X-Forwarded-Email") == "ada@example.com")
+            #expect(echo.value("X-Forwarded-Groups") == "admins,staff")
+            #expect(echo.value("X-Forwarded-Preferred-Username") == "adalovelace")
+            #expect(echo.value("Authorization") == nil, "passAccessToken is off")
+            #expect(response.headers[.cacheControl] == "no-store")
+        }
+    }
+
+    @Test("Gatehouse's own routes keep precedence; the dashboard and home page are the app's when it claims /")
+    func ownRoutes() async throws {
+        try await Self.run { _, client in
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            let login = try await client.execute(uri: "/login/", method: .get)
+            #expect(login.status == .seeOther)
+            #expect(login.headers[.location]?.contains("/mock-idp/auth.aspx") == true)
+            #expect(try await client.execute(uri: "/auth", method: .get).status == .unauthorized)
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok)
+            let logout = try await client.execute(uri: "/logout", method: .post, headers: [.accept: "application/json"])
+            #expect(logout.status == .unauthorized)
+            #expect(logout.json?["error"] == .string("not_authenticated"), "Gatehouse's logout, not the app's echo")
+            // Not Gatehouse's: /loginx, /dashboard, / are the app's (and need a session, like every path here).
+            for path in ["/loginx", "/dashboard", "/"] {
+                #expect(try await client.execute(uri: path, method: .get).json?["error"] == .string("not_authenticated"))
+            }
+        }
+        // Without an upstream claiming it, the dashboard is Gatehouse's.
+        try await Self.run(upstreams: { [.init(pathPrefix: "/app/", target: .http(origin: "http://127.0.0.1:\($0)"))] }) { harness, client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let dashboard = try await browser.get("/dashboard")
+            #expect(dashboard.json?["user"]?["id"] == .string(TestFixtures.adaID))
+            #expect(try Echo(try await browser.get("/app/x")).target == "/app/x")
+            #expect(try await browser.get("/elsewhere").status == .notFound)
+        }
+    }
+
+    @Test("per-route rules: a prefix's groups replace the top-level lists; a user outside them gets 403 and keeps the session")
+    func routePolicies() async throws {
+        let routes: [AccessPolicy.Route] = [
+            .init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["admins"]))),
+            .init(pathPrefix: "/open/", requirement: .public),
+        ]
+        try await Self.run(routes: routes) { harness, client in
+            var grace = Browser(client)
+            try await grace.logIn(as: TestFixtures.graceID, directory: harness.directory)
+            let refused = try await grace.get("/admin/panel", accept: "application/json")
+            #expect(refused.status == .forbidden)
+            #expect(refused.json?["error"] == .string("not_allowed"))
+            // Every reading of the path is checked: an encoded separator or a case change does not slip past /admin/.
+            #expect(try await grace.get("/open/..%2Fadmin/panel", accept: "application/json").status == .forbidden)
+            #expect(try await grace.get("/ADMIN/panel", accept: "application/json").status == .forbidden)
+            #expect(try await grace.get("/reports").status == .ok, "the session stands")
+            var ada = Browser(client)
+            try await ada.logIn(directory: harness.directory)
+            #expect(try Echo(try await ada.get("/admin/panel")).value("X-Forwarded-User") == TestFixtures.adaID)
+        }
+    }
+
+    @Test("client-sent identity and forwarding headers never reach the app, in any spelling; X-Forwarded-For appends only after a trusted proxy")
+    func spoofedHeaders() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/open/", requirement: .public)]) { harness, client in
+            let spoofed: HTTPFields = [
+                HTTPField.Name("X-Forwarded-User")!: "admin",
+                HTTPField.Name("X_Forwarded_User")!: "admin",
+                HTTPField.Name("x-forwarded-email")!: "admin@example.com",
+                HTTPField.Name("X-Forwarded-Groups")!: "admins",
+                HTTPField.Name("X-Forwarded-Preferred-Username")!: "root",
+                HTTPField.Name("X-Auth-Request-User")!: "admin",
+                HTTPField.Name("X-Forwarded-For")!: "203.0.113.9",
+                HTTPField.Name("X-Forwarded-Host")!: "trusted.example",
+            ]
+            // From loopback, a trusted proxy by default: its forwarded chain is kept and appended to.
+            let open = try Echo(try await client.execute(uri: "/open/x", method: .get, headers: spoofed))
+            for name in [
+                "X-Forwarded-User", "X_Forwarded_User", "X-Forwarded-Email", "X-Forwarded-Groups", "X-Forwarded-Preferred-Username", "X-Auth-Request-User",
+            ] {
+                #expect(open.values(name).isEmpty, "\(name) was passed on")
+            }
+            #expect(open.values("X-Forwarded-For") == ["203.0.113.9, 127.0.0.1"])
+            #expect(open.value("X-Forwarded-Host") == "trusted.example")
+            #expect(open.value("X-Forwarded-Proto") == "http")
+
+            var browser = Browser(client)
+            try await browser.logIn(as: TestFixtures.graceID, directory: harness.directory)
+            let signedIn = try Echo(try await browser.get("/reports", headers: spoofed))
+            #expect(signedIn.values("X-Forwarded-User") == [TestFixtures.graceID])
+            #expect(signedIn.values("X_Forwarded_User").isEmpty)
+            #expect(signedIn.values("X-Forwarded-Groups") == ["staff"])
+            #expect(signedIn.values("X-Forwarded-Email") == ["grace@example.com"])
+        }
+        // A peer outside trustedProxies: its chain and host are replaced.
+        try await Self.run(routes: [.init(pathPrefix: "/open/", requirement: .public)], trustedProxies: ["10.0.0.0/8"]) { _, client in
+            let echo = try Echo(
+                try await client.execute(
+                    uri: "/open/x",
+                    method: .get,
+                    headers: [
+                        HTTPField.Name("X-Forwarded-For")!: "203.0.113.9", HTTPField.Name("X-Real-IP")!: "203.0.113.9",
+                        HTTPField.Name("Forwarded")!: "for=1.2.3.4",
+                    ]
+                )
+            )
+            #expect(echo.values("X-Forwarded-For") == ["127.0.0.1"])
+            #expect(echo.values("X-Real-IP").isEmpty)
+            #expect(echo.values("Forwarded").isEmpty)
+        }
+    }
+
+    @Test("hop-by-hop headers do not cross, nor those Connection names; Gatehouse's cookies are stripped, the app's kept")
+    func hopByHopAndCookies() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/open/", requirement: .public)]) { harness, client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let session = try #require(browser.jar["gatehouse_session"])
+            // Sent raw: HTTP clients manage Connection themselves and would not send these.
+            let request = [
+                "GET /reports HTTP/1.1", "Host: gatehouse.test", "Connection: keep-alive, X-Hop-Named", "X-Hop-Named: secret",
+                "Keep-Alive: timeout=5", "TE: trailers", "Proxy-Authorization: Basic eDp5", "Proxy-Connection: keep-alive",
+                "X-End-To-End: kept", "Cookie: app=1; gatehouse_session=\(session); gatehouse_session_state_abcdefgh=x; other=2", "", "",
+            ]
+            let port = try #require(client.port)
+            // A second request closes the connection (Hummingbird keeps it open when Connection names more than close).
+            let closing = "GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"
+            let echo = try Echo(raw: try await RawConnection.exchange(port: port, chunks: [request.joined(separator: "\r\n") + closing]))
+            #expect(echo.values("Cookie") == ["app=1; other=2"])
+            for name in ["X-Hop-Named", "Keep-Alive", "TE", "Proxy-Authorization", "Proxy-Connection"] {
+                #expect(echo.values(name).isEmpty, "\(name) was passed on")
+            }
+            #expect(echo.value("X-End-To-End") == "kept")
+            #expect(echo.value("X-Forwarded-User") == TestFixtures.adaID, "the session was read before its cookie was stripped")
+        }
+    }
+
+    @Test("redirects from the app reach the browser untouched; the app cannot set Gatehouse's cookie; the app's framing policy stands")
+    func answersFromTheApp() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/", requirement: .public)]) { _, client in
+            let redirect = try await client.execute(uri: "/redirect", method: .get)
+            #expect(redirect.status == .found)
+            #expect(redirect.headers[.location] == "https://elsewhere.example/landing?from=app")
+            #expect(redirect.headers[values: .setCookie] == ["app_cookie=kept; Path=/"])
+            let framed = try await client.execute(uri: "/framed", method: .get)
+            #expect(framed.headers[.xFrameOptions] == "SAMEORIGIN")
+            #expect(framed.headers[.cacheControl] == "max-age=60", "a public route keeps the app's caching")
+            #expect(String(buffer: framed.body) == "framed")
+        }
+    }
+
+    @Test("the access token is passed as Authorization: Bearer only when the upstream asks for it; Host is passed or rewritten as configured")
+    func accessTokenAndHost() async throws {
+        try await Self.run(upstreams: { port in
+            [
+                .init(pathPrefix: "/token/", target: .http(origin: "http://127.0.0.1:\(port)"), passAccessToken: true, preserveHost: false),
+                .init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\(port)")),
+            ]
+        }) { harness, client in
+            var browser = Browser(client)
+            let callback = try await browser.startLogin()
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            try await browser.get("\(callback)?token=\(token.value)")
+            guard case .http(let origin) = harness.configuration.upstreams[0].target else { throw CancellationError() }
+            let appHost = String(origin.dropFirst("http://".count))
+            let withToken = try Echo(try await browser.get("/token/x", headers: [.authorization: "Bearer from-the-client"]))
+            #expect(withToken.values("Authorization") == ["Bearer \(token.value)"])
+            #expect(withToken.value("Host") == appHost, "rewritten to the app's own")
+            #expect(withToken.value("X-Forwarded-Host") != appHost, "the host the browser asked for")
+            let without = try Echo(try await browser.get("/other", headers: [.authorization: "Basic eDp5"]))
+            #expect(without.values("Authorization") == ["Basic eDp5"], "the client's own credentials for the app pass")
+            #expect(without.value("Host") != appHost)
+            #expect(without.value("Host") == without.value("X-Forwarded-Host"), "the browser's Host, passed on")
+        }
+    }
+
+    @Test("an app that is down is 502, one that does not answer in time is 504, each counted by upstream and outcome")
+    func downAndSlow() async throws {
+        let closedPort = try LoopbackPort.free()
+        try await Self.run(
+            routes: [.init(pathPrefix: "/", requirement: .public)],
+            upstreams: { port in
+                [
+                    .init(pathPrefix: "/down/", target: .http(origin: "http://127.0.0.1:\(closedPort)")),
+                    .init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\(port)"), timeout: .milliseconds(300)),
+                ]
+            }
+        ) { _, client in
+            let down = try await client.execute(uri: "/down/x", method: .get, headers: [.accept: "application/json"])
+            #expect(down.status == .badGateway)
+            #expect(down.json?["error"] == .string("upstream_unreachable"))
+            let page = try await client.execute(uri: "/down/x", method: .get, headers: [.accept: "text/html"])
+            #expect(page.status == .badGateway)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let slow = try await client.execute(uri: "/slow", method: .get, headers: [.accept: "application/json"])
+            #expect(slow.status == .gatewayTimeout)
+            #expect(slow.json?["error"] == .string("upstream_timeout"))
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"gatehouse_upstream_requests_total{upstream="/down/",outcome="unreachable"} 2"#))
+            #expect(metrics.contains(#"gatehouse_upstream_requests_total{upstream="/",outcome="timed_out"} 1"#))
+            #expect(metrics.contains(#"gatehouse_upstream_request_duration_seconds_count{upstream="/"} 1"#))
+        }
+    }
+
+    @Test("a session that ends mid-use sends the browser back to login with next set to where it was; an XHR gets 401")
+    func sessionEndsMidUse() async throws {
+        try await Self.run(revalidateAfter: 0) { harness, client in
+            var browser = Browser(client)
+            let callback = try await browser.startLogin()
+            let token = try #require(await harness.directory.issueToken(forUserID: TestFixtures.adaID))
+            try await browser.get("\(callback)?token=\(token.value)")
+            #expect(try await browser.get("/wiki/page?rev=2").status == .ok)
+            await harness.directory.expire(token)
+            let page = try await browser.get("/wiki/page?rev=2", accept: "text/html")
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/login?next=/wiki/page%3Frev%3D2")
+            #expect(page.headers[values: .setCookie].contains { $0.hasPrefix("gatehouse_session=;") && $0.contains("Max-Age=0") })
+            #expect(await harness.sessionCount == 0)
+        }
+        // Ended by the idle timeout (the sweeper) while the tab was open: an XHR of the page gets 401.
+        try await Self.run { harness, client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            #expect(try await browser.get("/wiki/api").status == .ok)
+            #expect(await harness.store.base.deleteExpired(idleCutoff: .distantFuture, createdCutoff: .distantFuture) == 1)
+            let xhr = try await browser.get("/wiki/api", accept: "application/json")
+            #expect(xhr.status == .unauthorized)
+            #expect(xhr.json?["error"] == .string("not_authenticated"))
+        }
+    }
+
+    @Test("a WebSocket upgrade is refused with 501, not passed on half-done")
+    func upgradeRefused() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/", requirement: .public)]) { _, client in
+            let response = try await client.execute(
+                uri: "/socket",
+                method: .get,
+                headers: [.connection: "Upgrade", .upgrade: "websocket", .accept: "application/json"]
+            )
+            #expect(response.status == .notImplemented)
+            #expect(response.json?["error"] == .string("upgrade_not_supported"))
+        }
+    }
+}
