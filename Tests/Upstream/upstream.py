@@ -9,8 +9,8 @@
                           and the body's length and SHA-256 (read in 64 KiB pieces, chunked or not,
                           pausing ?pause=S seconds before each: a slow reader)
 
-Listens on 127.0.0.1 (port 0: any free one) or a Unix socket; writes the port, or "ready", to
---ready-file once it accepts connections.
+Listens on 127.0.0.1 (any free port) or a Unix socket, and prints "listening on PORT" (or on
+the socket's path) once it accepts connections.
 """
 import argparse
 import hashlib
@@ -146,19 +146,16 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unix")
-    parser.add_argument("--ready-file", required=True)
     arguments = parser.parse_args()
     if arguments.unix:
         if os.path.exists(arguments.unix):
             os.unlink(arguments.unix)
         server = UnixServer(arguments.unix, Handler)
-        ready = "ready"
+        where = arguments.unix
     else:
         server = TCPServer(("127.0.0.1", 0), Handler)
-        ready = str(server.server_address[1])
-    with open(arguments.ready_file + ".tmp", "w") as file:
-        file.write(ready)
-    os.rename(arguments.ready_file + ".tmp", arguments.ready_file)
+        where = str(server.server_address[1])
+    print(f"listening on {where}", flush=True)
     server.serve_forever()
 
 
