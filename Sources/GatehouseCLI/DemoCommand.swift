@@ -38,6 +38,9 @@ struct DemoCommand: AsyncParsableCommand {
     )
     var allowGroups: String?
 
+    @Option(help: "Put the gateway in front of the app at this URL (upstreams: every path not Gatehouse's own), to try reverse-proxy mode.")
+    var upstream: String?
+
     @Option(help: "The fixture users file.")
     var fixtures: String = FixtureUsers.locateDefault()
 
@@ -64,6 +67,10 @@ struct DemoCommand: AsyncParsableCommand {
         if let allowGroups {
             settings["access.allowGroups"] = .stringArray(allowGroups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }
+        if let upstream {
+            settings["upstreams.0.pathPrefix"] = .string("/")
+            settings["upstreams.0.url"] = .string(upstream)
+        }
         let configuration = try await ConfigurationLoader.load(
             ConfigurationSources(flags: settings.mapValues { .init("gatehouse demo", $0) }, environment: [:])
         ).configuration
@@ -76,7 +83,8 @@ struct DemoCommand: AsyncParsableCommand {
             idpURL: idpURL,
             provider: provider,
             users: people,
-            allowGroups: configuration.access.policy.sessionRule.allowGroups
+            allowGroups: configuration.access.policy.sessionRule.allowGroups,
+            upstream: upstream
         )
         let gateway = try await buildApplication(configuration: configuration, logger: logger) { _ in
             Console.out(banner)
@@ -102,12 +110,20 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    static func banner(gatewayURL: String, idpURL: String, provider: ProviderProtocol, users: [UserProfile], allowGroups: Set<String>) -> String {
+    static func banner(
+        gatewayURL: String,
+        idpURL: String,
+        provider: ProviderProtocol,
+        users: [UserProfile],
+        allowGroups: Set<String>,
+        upstream: String? = nil
+    ) -> String {
         let logins = users.map { user in
             let roles = user.attributes["Roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
             return "    \(user.name ?? user.id) <\(user.email ?? "no email")>\(roles.isEmpty ? "" : "  groups: " + roles.joined(separator: ", "))"
         }.joined(separator: "\n")
         let rules = allowGroups.isEmpty ? "anyone who signs in" : "only the groups " + allowGroups.sorted().joined(separator: ", ")
+        let front = upstream.map { "\n  In front of:            \($0) (every path but the gateway's own)" } ?? ""
         let idp =
             switch provider {
             case .loginradius: "\(idpURL)/auth.aspx (LoginRadius-compatible API at \(idpURL))"
@@ -120,8 +136,7 @@ struct DemoCommand: AsyncParsableCommand {
               Mock identity provider:  \(idp)
               Sessions:                in memory (gone when you stop the demo)
               Who may enter:           \(rules)
-              Metrics (Prometheus):    \(gatewayURL)/metrics
-
+              Metrics (Prometheus):    \(gatewayURL)/metrics\(front)
               Sign in as any fixture user (the mock asks no password), or register a new one:
             \(logins)
 

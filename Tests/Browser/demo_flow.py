@@ -3,10 +3,11 @@
 
 Run by Tests/GatehouseTests/Integration/BrowserEndToEndTests.swift, which starts the demo:
 
-    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR [--provider oidc] [--flow denied]
+    python3 Tests/Browser/demo_flow.py --gateway URL --idp URL --out DIR [--provider oidc] [--flow denied|proxy]
 
 With --provider oidc the demo signs in with OpenID Connect (`gatehouse demo --provider oidc`);
---flow denied expects `--allow-groups admins` and a user the rules turn away.
+--flow denied expects `--allow-groups admins` and a user the rules turn away; --flow proxy expects
+`--upstream` pointing at Tests/Upstream/upstream.py, which echoes what it receives as JSON.
 
 Each step saves a screenshot NN-name.png into DIR. Any failed check raises, so the exit status
 is non-zero and the message says which step and what the browser showed.
@@ -223,13 +224,44 @@ class Flow:
         self.shot("dashboard-allowed-user")
 
 
+    def run_proxy(self):
+        """`gatehouse demo --upstream URL`: the app behind the gateway, reached through a login."""
+        browser = self.browser
+        browser.get(self.gateway + "/reports/q3?sort=desc")
+        self.wait_for_url(self.idp + "/auth.aspx?action=login")
+        self.shot("app-sends-to-login")
+
+        self.press("//button[normalize-space()='Sign in as Ada Lovelace']")
+        self.wait_for_url(self.gateway + "/reports/q3?sort=desc")
+        echo = self.dashboard_json()
+        headers = {name.lower(): value for name, value in echo["headers"]}
+        self.check(echo["target"] == "/reports/q3?sort=desc", "the app gets the path and query the browser asked for")
+        self.check(headers.get("x-forwarded-user") == "f2005bd2b4a24b5e9d5f1c0e7a3b9c41", "the app is told Ada's id")
+        self.check(headers.get("x-forwarded-email") == "ada@example.com", "and her email")
+        self.check("gatehouse_session" not in headers.get("cookie", ""), "the session cookie stays with the gateway")
+        self.shot("app-as-ada")
+
+        # Log out with a form post from the app's page (the app's own page has no such form).
+        browser.execute_script(
+            "const form = document.createElement('form'); form.method = 'post'; form.action = '/logout';"
+            "document.body.appendChild(form); form.submit();"
+        )
+        self.wait_for_url(self.idp + "/auth.aspx?action=login")
+        self.check(browser.get_cookie("gatehouse_session") is None, "the session cookie is gone")
+        browser.get(self.gateway + "/reports/q3")
+        self.wait_for_url(self.idp + "/auth.aspx?action=login")
+        self.shot("logged-out-app-closed")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gateway", required=True, help="the demo gateway's URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--idp", required=True, help="the demo mock provider's URL, e.g. http://127.0.0.1:8090")
     parser.add_argument("--out", required=True, help="the folder for the screenshots")
     parser.add_argument("--provider", choices=["loginradius", "oidc"], default="loginradius", help="the protocol the demo runs")
-    parser.add_argument("--flow", choices=["demo", "denied"], default="demo", help="denied: the demo runs with --allow-groups admins")
+    parser.add_argument(
+        "--flow", choices=["demo", "denied", "proxy"], default="demo", help="denied: the demo runs with --allow-groups admins; proxy: with --upstream"
+    )
     arguments = parser.parse_args()
     os.makedirs(arguments.out, exist_ok=True)
     browser = start_browser()
@@ -237,6 +269,8 @@ def main():
         flow = Flow(browser, arguments.gateway.rstrip("/"), arguments.idp.rstrip("/"), arguments.out)
         if arguments.flow == "denied":
             flow.run_denied()
+        elif arguments.flow == "proxy":
+            flow.run_proxy()
         elif arguments.provider == "oidc":
             flow.run_oidc()
         else:

@@ -93,24 +93,27 @@ public func buildRouter(
     DashboardController(bodies: DashboardBodyCache()).addRoutes(to: gated.group().add(middleware: RequireSessionMiddleware()))
 
     // Reverse-proxy mode: each upstream behind the same middleware, the app's framing policy kept.
-    let upstreams = configuration.upstreams.map { upstream in
+    let attemptRules = UpstreamForwarder.Rules(sessionCookie: cookies.name, attemptCookiePrefix: cookies.attemptPrefix)
+    let ownPrefixes = components.mockDirectory == nil ? [] : [MockProviderMount.pathPrefix]
+    var claims: [(pathPrefix: String, value: GatewayResponder<GatewayRequestContext>.Claim)] = []
+    var webSocketTargets: [(pathPrefix: String, value: UpstreamWebSockets.Target)] = []
+    var services: [any Service] = []
+    for upstream in configuration.upstreams {
         let clients = UpstreamClients { UpstreamForwarder.makeHTTPClient(for: upstream, on: $0) }
-        let forwarder = UpstreamForwarder(
-            upstream: upstream,
-            clients: clients,
-            rules: .init(sessionCookie: cookies.name, attemptCookiePrefix: cookies.attemptPrefix),
-            metrics: metrics
-        )
+        services += clients.all.map(HTTPClientService.init)
+        let gate = UpstreamGate(upstream: upstream, authenticator: authenticator, access: live.access)
+        let forwarder = UpstreamForwarder(upstream: upstream, clients: clients, rules: attemptRules, metrics: metrics)
         let chain = Router(context: GatewayRequestContext.self).middlewares
         addGatewayMiddleware(to: chain, metrics: metrics, keepsAppFraming: true)
-        let endpoint = UpstreamEndpoint<GatewayRequestContext>(forwarder: forwarder, authenticator: authenticator, access: live.access)
-        return (claim: (upstream.pathPrefix, chain.constructResponder(finalResponder: endpoint)), services: clients.all.map(HTTPClientService.init))
+        let endpoint = UpstreamEndpoint<GatewayRequestContext>(gate: gate, forwarder: forwarder)
+        claims.append((upstream.pathPrefix, .init(responder: chain.constructResponder(finalResponder: endpoint), route: "upstream " + upstream.pathPrefix)))
+        webSocketTargets.append((upstream.pathPrefix, .init(gate: gate, rules: attemptRules)))
     }
     return GatewayRouter(
         router: router,
-        claims: upstreams.map(\.claim),
-        ownPrefixes: components.mockDirectory == nil ? [] : [MockProviderMount.pathPrefix],
-        services: upstreams.flatMap(\.services)
+        upstreams: UpstreamTable(claims, ownPrefixes: ownPrefixes),
+        webSockets: claims.isEmpty ? nil : UpstreamWebSockets(upstreams: UpstreamTable(webSocketTargets, ownPrefixes: ownPrefixes)),
+        services: services
     )
 }
 
@@ -150,9 +153,10 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, components: components, metrics: metrics, live: live, now: now)
     let sessions = SessionManager(store: components.store, rules: live.sessionRules, now: now)
     let sweeper = SessionSweeper(sessions: sessions, logger: logger)
+    let limits = configuration.listen.limits
     var app = Application(
         router: router,
-        server: configuration.listen.limits.server,
+        server: router.webSockets?.server(limits: limits) ?? limits.server,
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil),
         onServerRunning: onServerRunning,
         logger: logger

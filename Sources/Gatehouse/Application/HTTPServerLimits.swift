@@ -26,12 +26,17 @@ public struct HTTPServerLimits: Sendable, Equatable {
 
     /// The Hummingbird server these limits describe.
     var server: HTTPServerBuilder {
+        .http1(configuration: http1)
+    }
+
+    /// The HTTP/1 channel these limits describe.
+    var http1: HTTP1Channel.Configuration {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: maxFieldBytes,
             maxHeaderListSize: maxHeaderBytes,
             maxHeaderFieldCount: maxHeaderCount
         )
-        return .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout), httpDecoderConfiguration: decoder))
+        return .init(idleTimeout: TimeAmount(idleTimeout), httpDecoderConfiguration: decoder)
     }
 }
 

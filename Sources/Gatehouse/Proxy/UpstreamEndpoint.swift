@@ -1,79 +1,31 @@
 import HTTPTypes
 import Hummingbird
 
-/// One upstream's requests (contract §10): gated by the access rules' route policy for the path,
-/// then forwarded with the identity the app may trust.
+/// One upstream's HTTP requests: let through by ``UpstreamGate``, then forwarded; an answer on a
+/// gated path is marked `Cache-Control: no-store` (it depends on the session).
 ///
-/// The policy is read from every reading of the path (``RequestPath/readings(_:)``), as `/auth`
-/// reads a forwarded one, and the request must pass them all: the app gets the path as sent, and
-/// no way an app might read it escapes the rules. A public path is forwarded without a session
-/// and without identity headers. Otherwise: no session is 303 to `/login?next=` for a browser
-/// and 401 for anything else, a user the rules refuse is 403, and a passing request is forwarded
-/// with `X-Forwarded-User` and the rest, its answer marked `Cache-Control: no-store` (it depends on the session).
+/// An `Upgrade` other than a WebSocket handshake (``UpstreamWebSockets`` takes those) gets the
+/// gate's answer, else 501: the connection is not a route's to hand over.
 struct UpstreamEndpoint<Context: GatewayContext>: HTTPResponder {
+    let gate: UpstreamGate
     let forwarder: UpstreamForwarder
-    let authenticator: SessionAuthenticator
-    let access: Reloadable<AccessControl>
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        guard let target = request.head.path, let readings = RequestPath.readings(target) else { throw GatewayError.notAPath }
-        // Hummingbird hands upgrades to a route as plain requests; passing one on would need the
-        // connection itself, which a route does not have.
+        let identity: PassedIdentity?
+        switch try await gate.admit(request, logger: context.logger) {
+        case .answer(let response): return response
+        case .forward(let passed): identity = passed
+        }
         if request.headers[.upgrade] != nil { throw GatewayError.upgradeUnsupported }
-        let control = access.value
-        let trusted = control.trustedProxies.contains(context.remoteAddress)
-        let requirements = control.policy.requirements(forReadings: readings)
-        if requirements.allSatisfy({ $0 == .public }) {
-            return try await forwarder.forward(
-                request,
-                peer: context.remoteAddress,
-                peerIsTrusted: trusted,
-                identity: nil,
-                eventLoop: context.eventLoop,
-                logger: context.logger
-            )
-        }
-        switch try await authenticator.authenticate(request, logger: context.logger) {
-        case .signedOut(let staleCookie):
-            var response = Responses.signInRequired(request, next: target)
-            if staleCookie { response.setCookie(authenticator.cookies.expiredSession()) }
-            return response
-        case .refused(let refusal):
-            var response = ErrorResponse.make(.notAllowed(refusal), for: request)
-            response.setCookie(authenticator.cookies.expiredSession())
-            return response
-        case .signedIn(let session):
-            let identity = control.identity(of: session.profile)
-            guard requirements.allSatisfy({ $0.admits(identity) }),
-                let passed = PassedIdentity(
-                    identity,
-                    session: session,
-                    passAccessToken: forwarder.upstream.passAccessToken,
-                    requireVerifiedEmail: control.policy.sessionRule.requireVerifiedEmail
-                )
-            else {
-                let account = AccessRefusal.accountName(of: identity, name: session.profile.name)
-                return ErrorResponse.make(.notAllowedHere(account: account), for: request)
-            }
-            var response = try await forwarder.forward(
-                request,
-                peer: context.remoteAddress,
-                peerIsTrusted: trusted,
-                identity: passed,
-                eventLoop: context.eventLoop,
-                logger: context.logger
-            )
-            response.headers[.cacheControl] = "no-store"
-            return response
-        }
-    }
-}
-
-extension GatewayError {
-    /// A signed-in user the path's rules do not let through; the session stands.
-    static func notAllowedHere(account: String) -> GatewayError {
-        var error = GatewayError(.forbidden, code: "not_allowed", message: "You are signed in as \(account), but this account may not open this page.")
-        error.title = "Not allowed here"
-        return error
+        var response = try await forwarder.forward(
+            request,
+            peer: context.remoteAddress,
+            peerIsTrusted: gate.access.value.trustedProxies.contains(context.remoteAddress),
+            identity: identity,
+            eventLoop: context.eventLoop,
+            logger: context.logger
+        )
+        if identity != nil { response.headers[.cacheControl] = "no-store" }
+        return response
     }
 }

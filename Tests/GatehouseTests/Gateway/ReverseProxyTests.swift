@@ -2,7 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWebSocket
+import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Gatehouse
@@ -10,7 +14,7 @@ import Testing
 /// Reverse-proxy mode (contract §10) against a small Hummingbird app started by the test: what
 /// is proxied and what Gatehouse answers itself, the route policies, what the app receives and
 /// what the browser gets back, and an app that is down or slow.
-@Suite("Reverse proxy")
+@Suite("Reverse proxy", .timeLimit(.minutes(2)))
 struct ReverseProxyTests {
     /// What the echo app saw of a request.
     struct Echo {
@@ -78,7 +82,21 @@ struct ReverseProxyTests {
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in try await echo(request) }
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade { head, _, _ in
+                // A WebSocket app: says who it was told the user is, then echoes each message.
+                let user = head.headerFields[HTTPField.Name("X-Forwarded-User")!] ?? "-"
+                let cookie = head.headerFields[.cookie] ?? "-"
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await outbound.write(.text("user=\(user) cookie=\(cookie) target=\(head.path ?? "")"))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { try await outbound.write(.text("echo:" + text)) }
+                    }
+                }
+            },
+            configuration: .init(address: .hostname("127.0.0.1", port: 0))
+        )
     }
 
     private static func echo(_ request: Request) async throws -> Response {
@@ -386,16 +404,84 @@ struct ReverseProxyTests {
         }
     }
 
-    @Test("a WebSocket upgrade is refused with 501, not passed on half-done")
-    func upgradeRefused() async throws {
-        try await Self.run(routes: [.init(pathPrefix: "/", requirement: .public)]) { _, client in
-            let response = try await client.execute(
-                uri: "/socket",
-                method: .get,
-                headers: [.connection: "Upgrade", .upgrade: "websocket", .accept: "application/json"]
+    /// Opens a WebSocket to the gateway at `path` with `cookie`, sends `messages`, and returns
+    /// what came back: the app's greeting, then one answer per message.
+    static func webSocket(port: Int, path: String, cookie: String?, messages: [String]) async throws -> [String] {
+        var headers = HTTPFields()
+        if let cookie { headers[.cookie] = cookie }
+        let received = ReceivedMessages()
+        try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)\(path)",
+            configuration: .init(additionalHeaders: headers),
+            logger: Logger(label: "ws-test")
+        ) { inbound, outbound, _ in
+            var iterator = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+            if case .text(let greeting)? = try await iterator.next() { received.append(greeting) }
+            for message in messages {
+                try await outbound.write(.text(message))
+                if case .text(let answer)? = try await iterator.next() { received.append(answer) }
+            }
+        }
+        return received.all
+    }
+
+    final class ReceivedMessages: Sendable {
+        private let messages = Mutex<[String]>([])
+        func append(_ message: String) { messages.withLock { $0.append(message) } }
+        var all: [String] { messages.withLock { $0 } }
+    }
+
+    @Test("a WebSocket upgrade of a signed-in browser reaches the app with its identity and without Gatehouse's cookie; messages cross both ways")
+    func webSocketPassThrough() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/open/", requirement: .public)]) { harness, client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let session = try #require(browser.jar["gatehouse_session"])
+            let port = try #require(client.port)
+            let received = try await Self.webSocket(
+                port: port,
+                path: "/chat/room?id=7",
+                cookie: "app=1; gatehouse_session=\(session)",
+                messages: ["hello", "again"]
             )
-            #expect(response.status == .notImplemented)
-            #expect(response.json?["error"] == .string("upgrade_not_supported"))
+            #expect(received == ["user=\(TestFixtures.adaID) cookie=app=1 target=/chat/room?id=7", "echo:hello", "echo:again"])
+            // A public path needs no session, and tells the app of no one.
+            let open = try await Self.webSocket(port: port, path: "/open/feed", cookie: nil, messages: ["x"])
+            #expect(open == ["user=- cookie=- target=/open/feed", "echo:x"])
+        }
+    }
+
+    @Test("a WebSocket upgrade without a session, or by a user the path's rules refuse, is refused (400), never upgraded; another protocol's upgrade is 501")
+    func webSocketRefused() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["admins"])))]) { harness, client in
+            let port = try #require(client.port)
+            await #expect(throws: WebSocketClientError.self) {
+                _ = try await Self.webSocket(port: port, path: "/chat", cookie: nil, messages: [])
+            }
+            var grace = Browser(client)
+            try await grace.logIn(as: TestFixtures.graceID, directory: harness.directory)
+            let session = try #require(grace.jar["gatehouse_session"])
+            await #expect(throws: WebSocketClientError.self) {
+                _ = try await Self.webSocket(port: port, path: "/admin/socket", cookie: "gatehouse_session=\(session)", messages: [])
+            }
+            // What the browser was answered: the gate's statuses, not a 101.
+            func handshake(_ path: String, cookie: String?) async throws -> String {
+                let lines = [
+                    "GET \(path) HTTP/1.1", "Host: gatehouse.test", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Accept: application/json",
+                ]
+                let request = (lines + (cookie.map { ["Cookie: \($0)"] } ?? []) + ["", ""]).joined(separator: "\r\n")
+                let closing = "GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"
+                let outcome = try? await RawConnection.exchange(port: port, chunks: [request + closing])
+                return String((outcome?.received ?? "still open").prefix(12))
+            }
+            // Hummingbird answers every refused upgrade 400 and closes (a browser's WebSocket API shows no status either way).
+            #expect(try await handshake("/chat", cookie: nil) == "HTTP/1.1 400")
+            #expect(try await handshake("/admin/socket", cookie: "gatehouse_session=\(session)") == "HTTP/1.1 400")
+            #expect(try await Self.webSocket(port: port, path: "/chat", cookie: "gatehouse_session=\(session)", messages: []).count == 1)
+            let h2c = try await grace.get("/chat", headers: [.connection: "Upgrade", .upgrade: "h2c", .accept: "application/json"])
+            #expect(h2c.status == .notImplemented)
+            #expect(h2c.json?["error"] == .string("upgrade_not_supported"))
         }
     }
 }

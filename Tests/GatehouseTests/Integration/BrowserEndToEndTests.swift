@@ -42,6 +42,21 @@ struct BrowserEndToEndTests {
         )
     }
 
+    @Test(
+        "an app behind the gateway in reverse-proxy mode, clicked through: sent to login, back at the page with the user's identity, logged out and closed again"
+    )
+    func proxiedAppFlow() async throws {
+        try await PythonUpstream.run { upstream in
+            try await clickThrough(
+                provider: "loginradius",
+                folder: "demo-flow-proxy",
+                steps: ["01-app-sends-to-login", "02-app-as-ada", "03-logged-out-app-closed"],
+                demoArguments: ["--upstream", upstream.url],
+                flowArguments: ["--flow", "proxy"]
+            )
+        }
+    }
+
     /// Runs `gatehouse demo --provider provider` and the browser script against it.
     private func clickThrough(
         provider: String,

@@ -240,16 +240,22 @@ struct RealProviderGateway {
             logger: Logger(label: "gateway")
         ) { _ in started.yield() }
         let browser = WebBrowser()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            for await _ in running { break }
-            do {
-                try await body(RealProviderGateway(provider: provider, browser: browser, store: store))
-            } catch {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+                for await _ in running { break }
+                do {
+                    try await body(RealProviderGateway(provider: provider, browser: browser, store: store))
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
                 group.cancelAll()
-                throw error
             }
-            group.cancelAll()
+        } catch {
+            // A failed step must fail its test, not end the process: a client dropped unclosed traps.
+            try? await browser.shutdown()
+            throw error
         }
         try await browser.shutdown()
     }

@@ -17,17 +17,22 @@ struct PythonUpstream {
         }
     }
 
-    /// Starts the app on a free loopback port, or on the Unix socket `socketPath`.
-    static func start(socketPath: String? = nil) async throws -> PythonUpstream {
+    /// Starts the app on a free loopback port, or on the Unix socket `socketPath`; at the lowest
+    /// CPU priority when `niced` (it then yields to the timed suites running beside it).
+    static func start(socketPath: String? = nil, niced: Bool = false) async throws -> PythonUpstream {
         let script = GatehouseProcess.repositoryRoot.appendingPathComponent("Tests/Upstream/upstream.py").path
-        let process = try GatehouseProcess([script] + (socketPath.map { ["--unix", $0] } ?? []), executable: try python)
+        let arguments = [script] + (socketPath.map { ["--unix", $0] } ?? [])
+        let process =
+            niced
+            ? try GatehouseProcess(["-n", "19", try python.path] + arguments, executable: URL(fileURLWithPath: "/usr/bin/nice"))
+            : try GatehouseProcess(arguments, executable: try python)
         let place = try await process.waitFor(#"listening on (\S+)"#, within: .seconds(30))
         return PythonUpstream(process: process, url: socketPath == nil ? "http://127.0.0.1:\(place)" : "unix:\(place)")
     }
 
     /// Runs `body` with the app started (on `socketPath` when given), and stops it after.
-    static func run(socketPath: String? = nil, _ body: (PythonUpstream) async throws -> Void) async throws {
-        let upstream = try await start(socketPath: socketPath)
+    static func run(socketPath: String? = nil, niced: Bool = false, _ body: (PythonUpstream) async throws -> Void) async throws {
+        let upstream = try await start(socketPath: socketPath, niced: niced)
         do {
             try await body(upstream)
         } catch {
