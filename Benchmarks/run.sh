@@ -5,13 +5,17 @@
 #   the ceiling and /healthz; /auth and /dashboard with each store (memory, SQLite, PostgreSQL),
 #   with the provider's confirmation cached and with a provider call per request; whole logins
 #   with LoginRadius and with OpenID Connect; resident memory with 100,000 sessions in the memory
-#   store; /dashboard with 1,000,000 sessions in the SQLite store. Every rate is printed as a
-#   ratio of the ceiling measured in the same run.
+#   store; /dashboard with 1,000,000 sessions in the SQLite store; reverse-proxy mode, a small and
+#   a 1 MiB answer of the bare server through the gateway (with a session, and on a public path)
+#   against the same server hit directly. Every rate is printed as a ratio of the ceiling measured
+#   in the same run, and the proxy's as the cost of a proxied request in direct requests.
 #
 #   Benchmarks/run.sh                 10 s per measurement
 #   BENCH_SECONDS=30 Benchmarks/run.sh
 #   BENCH_POSTGRES_URL=postgres://…   the PostgreSQL store's database (default: GATEHOUSE_TEST_POSTGRES_URL;
 #                                     without either, PostgreSQL is left out)
+#   BENCH_PARTS=proxy                 only some parts: gate (stores, logins), memory (100,000 sessions),
+#                                     sqlite (1,000,000 sessions), proxy; comma-separated, all by default
 #
 # Needs wrk, sqlite3 and curl (Debian: apt-get install -y wrk sqlite3 curl; done here when root).
 set -euo pipefail
@@ -77,7 +81,7 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # per-client login rate is lifted, and the provider-call budget set to its most: what is measured
 # is the cost of a login, not the limits that protect it.
 gateway() {
-    local name="$1" store="$2" revalidate="$3" kind="${4:-loginradius}" provider database=""
+    local name="$1" store="$2" revalidate="$3" kind="${4:-loginradius}" extra="${5:-}" provider database=""
     [ "$store" = postgres ] && database='"postgresURL": "env:BENCH_STORE_POSTGRES_URL", "encryptionKey": "'"$bench_key"'",'
     if [ "$kind" = oidc ]; then
         provider='{"type": "oidc", "issuer": "'"$idp"'", "clientID": "gatehouse-demo", "clientSecret": "gatehouse-demo-secret", "timeoutSeconds": 5}'
@@ -90,7 +94,7 @@ gateway() {
   "listen": {"host": "127.0.0.1", "port": 0},
   "provider": $provider,
   "sessions": {"store": "$store", "sqlitePath": "$work/$name.sqlite", $database "secureCookies": false, "revalidateAfterSeconds": $revalidate},
-  "logins": {"perClientPerMinute": 1000000, "providerCallsAtOnce": 48}
+  "logins": {"perClientPerMinute": 1000000, "providerCallsAtOnce": 48}$extra
 }
 JSON
     BENCH_STORE_POSTGRES_URL="$postgres_url" start "$name" serve --config "$work/$name.json"
@@ -119,6 +123,7 @@ measure() {
     echo "   $label: $line"
 }
 field() { printf "%s" "$1" | grep -oE "$2=[0-9.]+" | cut -d= -f2 || true; }
+part() { [ -z "${BENCH_PARTS:-}" ] || [[ ",$BENCH_PARTS," == *",$1,"* ]]; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 ada="f2005bd2b4a24b5e9d5f1c0e7a3b9c41"
@@ -136,6 +141,7 @@ idp="http://127.0.0.1:$port"
 mock_pid="$pid"
 BENCH_AUTHORIZATION="Bearer $token" measure "mock provider alone (profile API)" "$idp/identity/v2/auth/account?apikey=bench"
 
+if part gate; then
 stores=(memory sqlite)
 if [ -n "$postgres_url" ]; then stores+=(postgres); else echo "   (PostgreSQL left out: set BENCH_POSTGRES_URL)"; fi
 for store in "${stores[@]}"; do
@@ -164,7 +170,10 @@ done
 gateway oidc memory 30 oidc
 BENCH_TOKEN="$token" measure "logins, OpenID Connect" "http://127.0.0.1:$port/login" "$here/login.lua" "$login_connections"
 stop "$pid"
+fi
 
+rss_empty="-" rss_full="-" sessions_made="100,000"
+if part memory; then
 echo "== memory store with 100,000 sessions"
 gateway memory memory 30
 memory_pid="$pid"
@@ -179,7 +188,9 @@ sessions_made="$(field "$fill" logins)"
 rss_full="$(rss_mb "$memory_pid")"
 echo "   $sessions_made logins in ${fill_seconds} s; resident memory: $rss_empty MB empty, $rss_full MB with the sessions"
 stop "$memory_pid"
+fi
 
+if part sqlite; then
 echo "== SQLite store with 1,000,000 sessions"
 gateway sqlite sqlite 30
 sqlite_base="http://127.0.0.1:$port"
@@ -196,6 +207,26 @@ SQL
 echo "   sessions in the store: $(sqlite3 "$work/sqlite.sqlite" 'SELECT count(*) FROM gatehouse_sessions')"
 BENCH_COOKIE="gatehouse_session=$session" measure "/dashboard, SQLite with 1,000,000 sessions" "$sqlite_base/dashboard"
 stop "$sqlite_pid"
+fi
+
+if part proxy; then
+echo "== reverse proxy in front of the bare server"
+program="$bare_bin" start app
+app_pid="$pid"
+app="http://127.0.0.1:$port"
+measure "app direct, GET /hello" "$app/hello"
+measure "app direct, GET /megabyte (1 MiB)" "$app/megabyte"
+gateway proxy memory 30 loginradius ', "upstreams": [{"pathPrefix": "/", "url": "'"$app"'"}], "access": {"routes": [{"pathPrefix": "/open/", "policy": "public"}]}'
+proxy_base="http://127.0.0.1:$port"
+proxy_pid="$pid"
+session="$(login "$proxy_base")"
+[ -n "$session" ] || { echo "could not log in to the proxy gateway" >&2; cat "$work/proxy.log" >&2; exit 1; }
+BENCH_COOKIE="gatehouse_session=$session" measure "proxied, signed in, GET /hello" "$proxy_base/hello"
+BENCH_COOKIE="gatehouse_session=$session" measure "proxied, signed in, GET /megabyte (1 MiB)" "$proxy_base/megabyte"
+measure "proxied, public path, GET /open/hello" "$proxy_base/open/hello"
+stop "$proxy_pid"
+stop "$app_pid"
+fi
 
 echo
 echo "== results ($(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
@@ -217,6 +248,23 @@ for row in "${results[@]}"; do
         versus="$(awk -v a="$logins" -v b="$lr_logins" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
         printf '%-48s %10s %30s\n' "   completed logins/s" "$logins" "× LoginRadius logins: $versus"
     fi
+done
+direct_small="" direct_large=""
+for row in "${results[@]}"; do
+    label="${row%%|*}"
+    [ "$label" = "app direct, GET /hello" ] && direct_small="$(field "$row" rps)"
+    [ "$label" = "app direct, GET /megabyte (1 MiB)" ] && direct_large="$(field "$row" rps)"
+done
+for row in "${results[@]}"; do
+    label="${row%%|*}"
+    rps="$(field "$row" rps)"
+    case "$label" in
+        "proxied, signed in, GET /hello" | "proxied, public path"*) direct="$direct_small" ;;
+        "proxied, signed in, GET /megabyte (1 MiB)") direct="$direct_large" ;;
+        *) continue ;;
+    esac
+    cost="$(awk -v a="$direct" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+    printf '%-48s %10s %30s\n' "   cost of one proxied request" "" "$cost × a direct one"
 done
 printf '%-48s %10s\n' "memory store: resident MB, empty" "$rss_empty"
 printf '%-48s %10s\n' "memory store: resident MB, $sessions_made sessions" "$rss_full"

@@ -4,11 +4,15 @@ import Logging
 
 // The ceiling Gatehouse's benchmark measures against: Hummingbird, the same version and build as
 // the gateway's, answering `GET /hello` with five bytes and nothing else (no middleware, no logging).
+// `GET /megabyte` (1 MiB), `/hello` and `/open/hello` are also the app behind the gateway in the proxy measurements.
 //
 //   bare-hummingbird [PORT]     prints "listening on http://127.0.0.1:PORT" once it accepts connections
 let port = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 0
 let router = Router()
 router.get("hello") { _, _ in "hello" }
+router.get("open/hello") { _, _ in "hello" }
+let megabyte = ByteBuffer(repeating: UInt8(ascii: "a"), count: 1 << 20)
+router.get("megabyte") { _, _ in Response(status: .ok, body: .init(byteBuffer: megabyte)) }
 var logger = Logger(label: "bare-hummingbird")
 logger.logLevel = .warning
 let app = Application(

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// goes to that upstream's responder chain (the same middleware as the routes, then its
 /// endpoint); everything else goes to the router, so the dashboard and home page answer only
 /// where no upstream claims the path.
-struct GatewayResponder<Context: GatewayContext>: HTTPResponder {
+public struct GatewayResponder<Context: GatewayContext>: HTTPResponder {
     /// An upstream's responder chain and the `route` label of its requests in logs and metrics.
     struct Claim: Sendable {
         let responder: any HTTPResponder<Context>
@@ -15,7 +15,7 @@ struct GatewayResponder<Context: GatewayContext>: HTTPResponder {
     let routes: any HTTPResponder<Context>
     let upstreams: UpstreamTable<Claim>
 
-    func respond(to request: Request, context: Context) async throws -> Response {
+    public func respond(to request: Request, context: Context) async throws -> Response {
         if let claim = upstreams.claim(request.head.path) {
             context.coreContext.endpointPath.value = claim.route
             return try await claim.responder.respond(to: request, context: context)
@@ -33,7 +33,9 @@ public struct GatewayRouter: HTTPResponderBuilder {
     /// The upstreams' HTTP clients, run and shut down with the application.
     public let services: [any Service]
 
-    public func buildResponder() -> some HTTPResponder<GatewayRequestContext> {
+    // A concrete type, not `some HTTPResponder`: Swift 6.3's optimizer crashes emitting the
+    // opaque type's witness table in `buildApplication` (release builds only).
+    public func buildResponder() -> GatewayResponder<GatewayRequestContext> {
         GatewayResponder(routes: router.buildResponder(), upstreams: upstreams)
     }
 }

@@ -17,6 +17,12 @@ public enum RequestPath {
     /// outside printable ASCII (browsers and proxies percent-encode), malformed percent-encoding,
     /// or a control character once decoded. Such a path passes nothing.
     public static func readings(_ raw: String) -> [String]? {
+        if let plain = plainPath(raw) { return [plain] }
+        return decodedReadings(raw)
+    }
+
+    /// ``readings(_:)`` worked out in full: what a path that is not plain needs.
+    static func decodedReadings(_ raw: String) -> [String]? {
         let bytes = Array(raw.utf8)
         guard bytes.count <= 8192, bytes.first == UInt8(ascii: "/"), bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
         let path = String(decoding: bytes.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }, as: UTF8.self)
@@ -27,6 +33,34 @@ public enum RequestPath {
         let segments = separated.split(separator: "/", omittingEmptySubsequences: false).map { String($0.prefix { $0 != ";" }) }
         guard let split = resolve(segments, splitting: true) else { return nil }
         return split == kept ? [kept] : [kept, split]
+    }
+
+    /// The path of `raw` (its query and fragment dropped) when every reading is that path itself:
+    /// nothing encoded (`%`), no `\` or `;`, no empty, `.` or `..` segment (no `//`, no `/.`).
+    /// Nearly every request's path is one, and reads without decoding (a proxied request reads its
+    /// path twice). `nil` otherwise.
+    static func plainPath(_ raw: String) -> String? {
+        var previous: UInt8 = 0
+        var end = raw.utf8.endIndex
+        var first = true
+        for index in raw.utf8.indices {
+            let byte = raw.utf8[index]
+            if first {
+                guard byte == UInt8(ascii: "/") else { return nil }
+                first = false
+            }
+            if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") {
+                end = index
+                break
+            }
+            guard (0x21...0x7E).contains(byte), byte != UInt8(ascii: "%"), byte != UInt8(ascii: "\\"), byte != UInt8(ascii: ";") else { return nil }
+            if previous == UInt8(ascii: "/"), byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") { return nil }
+            previous = byte
+        }
+        guard !first, raw.utf8.count <= 8192 else { return nil }
+        // The query must be printable too: a reading is refused for any byte outside it.
+        guard raw.utf8[end...].allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
+        return String(raw[..<end])
     }
 
     /// The first of ``readings(_:)``: the path as most servers read it.
