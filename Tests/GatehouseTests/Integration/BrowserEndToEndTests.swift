@@ -123,7 +123,7 @@ enum HeadlessChromium {
         probe.arguments = ["-c", "import selenium"]
         probe.standardOutput = FileHandle.nullDevice
         probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
+        guard (try? GatehouseProcess.launch(probe)) != nil else { return false }
         probe.waitUntilExit()
         return probe.terminationStatus == 0
     }

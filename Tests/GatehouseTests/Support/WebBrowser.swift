@@ -57,6 +57,9 @@ final class WebBrowser: Sendable {
     init() {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
+        // Below the servers' keep-alive (hypercorn's, under Canaille, is 5 s): a connection kept
+        // longer can be closed by the server just as it is reused ("I/O on closed channel").
+        configuration.connectionPool.idleTimeout = .seconds(2)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
