@@ -46,7 +46,11 @@ final class GatehouseProcess: @unchecked Sendable {
         process.executableURL = try executable ?? Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? Self.repositoryRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Given only when it differs from this process's: Foundation's Process.run has crashed in CI
+        // copying an explicit environment (a bad pointer in memcpy); an inherited one is not copied.
+        let inherited = ProcessInfo.processInfo.environment
+        let merged = inherited.merging(environment) { $1 }
+        if merged != inherited { process.environment = merged }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
