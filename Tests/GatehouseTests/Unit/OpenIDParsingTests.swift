@@ -220,6 +220,9 @@ struct OpenIDParsingTests {
         #expect(merged.attributes["aud"] == .string("g"), "claims userinfo does not mention stay")
         let onlyUsername = try OpenIDProfile.make(subject: "u2", claims: Data(#"{"sub":"u2","preferred_username":"ada","email":5}"#.utf8), userinfo: nil)
         #expect(onlyUsername.name == "ada" && onlyUsername.email == nil)
+        let mistyped = try OpenIDProfile.make(subject: "u1", claims: claims, userinfo: Data(#"{"sub":"u1","email":7,"name":null}"#.utf8))
+        #expect(mistyped.email == nil && mistyped.name == "Ada Lovelace", "a mistyped userinfo member reads as absent")
+        #expect(mistyped.attributes["email"] == .integer(7), "and is kept as the provider sent it")
     }
 
     @Test("userinfo about another subject, a refused token, or garbage is an error")

@@ -12,17 +12,20 @@ public enum OpenIDProfile {
     ///   - userinfo: userinfo's object text (``readUserInfo(status:body:subject:)``), or `nil`.
     public static func make(subject: String, claims: Data, userinfo: Data?) throws(ProviderError) -> UserProfile {
         let text: Data
+        let members: StandardClaims
         if let userinfo {
             guard let claimMembers = (try? JSONValue(parsing: claims))?.objectValue,
                 let userinfoMembers = (try? JSONValue(parsing: userinfo))?.objectValue
             else { throw .badResponse(reason: "the provider's claims are not JSON objects") }
-            text = JSONValue.object(claimMembers.merging(userinfoMembers) { $1 }).encoded()
+            let merged = claimMembers.merging(userinfoMembers) { $1 }
+            text = JSONValue.object(merged).encoded()
+            members = StandardClaims(merged)
         } else {
             guard let strict = JSONObjectText.strict(claims) else { throw CompactJWT.rejected("has claims that are not strict JSON") }
-            text = strict
-        }
-        guard let members = try? JSONDecoder().decode(StandardClaims.self, from: text) else {
-            throw .badResponse(reason: "the provider's claims are not a JSON object")
+            guard let decoded = try? JSONDecoder().decode(StandardClaims.self, from: strict) else {
+                throw .badResponse(reason: "the provider's claims are not a JSON object")
+            }
+            (text, members) = (strict, decoded)
         }
         let fullName = [members.given_name, members.family_name].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
         let name = [members.name, fullName, members.preferred_username].compactMap { $0 }.first { !$0.isEmpty }
@@ -61,6 +64,14 @@ public enum OpenIDProfile {
 
         private enum CodingKeys: String, CodingKey {
             case email, name, given_name, family_name, preferred_username
+        }
+
+        /// The claims from members already parsed (a merged object).
+        init(_ members: [String: JSONValue]) {
+            func text(_ key: CodingKeys) -> String? { members[key.rawValue]?.stringValue }
+            (email, name, given_name, family_name, preferred_username) = (
+                text(.email), text(.name), text(.given_name), text(.family_name), text(.preferred_username)
+            )
         }
 
         init(from decoder: any Decoder) throws {
