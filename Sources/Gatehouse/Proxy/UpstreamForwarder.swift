@@ -13,7 +13,8 @@ import NIOHTTP1
 /// The method, path and query reach the app as the client sent them. Redirects are the browser's
 /// to follow. An upstream that cannot be reached (refused, reset, closed before answering, TLS
 /// failing) is 502; one that has not answered within the upstream's timeout of the request's
-/// end is 504 (a pause that long within the answer ends it: the browser sees a cut-off body).
+/// end is 504 (a pause that long within the answer ends it: the browser sees a cut-off body,
+/// and the log a warning).
 struct UpstreamForwarder: Sendable {
     /// What the proxy does not pass on, and what decides it.
     struct Rules: Sendable {
@@ -85,7 +86,32 @@ struct UpstreamForwarder: Sendable {
         metrics.recordUpstream(upstream.pathPrefix, outcome: "answered", duration: ContinuousClock.now - start)
         let headers = ProxyHeaders.browserResponse(answer.headers, isGatehouseCookie: rules.isGatehouseCookie)
         let status = HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
-        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: answer.body))
+        return Response(status: status, headers: headers, body: relayed(answer.body, logger: logger))
+    }
+
+    /// The app's answer body as the browser gets it. An app that fails within it (closes, resets,
+    /// pauses past the timeout) cuts the browser's answer off the same way, so it is never taken
+    /// for a whole one, and says so in the log.
+    private func relayed(_ body: HTTPClientResponse.Body, logger: Logger) -> ResponseBody {
+        let prefix = upstream.pathPrefix
+        return ResponseBody { writer in
+            var parts = body.makeAsyncIterator()
+            while true {
+                let part: ByteBuffer?
+                do {
+                    part = try await parts.next()
+                } catch {
+                    logger.warning(
+                        "The upstream's answer was cut off",
+                        metadata: ["upstream": "\(prefix)", "error": "\(Self.describe(error))"]
+                    )
+                    throw error
+                }
+                guard let part else { break }
+                try await writer.write(part)
+            }
+            try await writer.finish(nil)
+        }
     }
 
     /// The request's body as the app should get it: streamed, with its length when the client gave one.

@@ -62,7 +62,8 @@ struct ReverseProxyTests {
     }
 
     /// The app behind the gateway: echoes every request as JSON, except `/slow` (answers after
-    /// 1.5 s), `/redirect` (302 with cookies) and `/framed` (allows framing by its own origin).
+    /// 1.5 s), `/redirect` (302 with cookies), `/framed` (allows framing by its own origin) and
+    /// `/cut` (closes the connection a thousand bytes into a longer answer).
     static func upstreamApp() -> some ApplicationProtocol {
         let router = Router()
         router.get("slow") { _, _ -> String in
@@ -75,6 +76,17 @@ struct ReverseProxyTests {
             headers.append(HTTPField(name: .setCookie, value: "app_cookie=kept; Path=/"))
             headers.append(HTTPField(name: .setCookie, value: "gatehouse_session=from-the-app; Path=/"))
             return Response(status: .found, headers: headers)
+        }
+        router.get("cut") { _, _ in
+            // Promises 100,000 bytes, sends 1,000, then fails: the connection is closed mid-answer.
+            Response(
+                status: .ok,
+                headers: [.contentLength: "100000"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(repeating: UInt8(ascii: "a"), count: 1000))
+                    throw CancellationError()
+                }
+            )
         }
         router.get("framed") { _, _ in
             Response(status: .ok, headers: [.xFrameOptions: "SAMEORIGIN", .cacheControl: "max-age=60"], body: .init(byteBuffer: ByteBuffer(string: "framed")))
@@ -374,6 +386,23 @@ struct ReverseProxyTests {
             #expect(metrics.contains(#"gatehouse_upstream_requests_total{upstream="/down/",outcome="unreachable"} 2"#))
             #expect(metrics.contains(#"gatehouse_upstream_requests_total{upstream="/",outcome="timed_out"} 1"#))
             #expect(metrics.contains(#"gatehouse_upstream_request_duration_seconds_count{upstream="/"} 1"#))
+        }
+    }
+
+    @Test("an answer the app cuts off is cut off for the browser too, never passed as whole, and logged")
+    func answerCutOff() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/", requirement: .public)]) { harness, client in
+            // Read raw until the gateway closes the connection (an HTTP client would only report an error).
+            let raw = try await RawConnection.exchange(port: try #require(client.port), chunks: ["GET /cut HTTP/1.1\r\nHost: gateway.test\r\n\r\n"])
+            let bytes = Array(raw.received.utf8)
+            let headEnd = try #require(bytes.indices.first { bytes[$0...].starts(with: Array("\r\n\r\n".utf8)) }, "no answer")
+            let head = String(decoding: bytes[..<headEnd], as: UTF8.self)
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.lowercased().contains("content-length: 100000"))
+            #expect(bytes.count - (headEnd + 4) == 1000, "the browser gets what the app sent, then the connection ends")
+            #expect(harness.logs.allText.contains("The upstream's answer was cut off"))
+            // The gateway goes on serving.
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
         }
     }
 
