@@ -35,10 +35,18 @@ struct UpstreamWebSockets: Sendable {
 
     /// The HTTP/1 server with these upgrades, within `limits`.
     func server(limits: HTTPServerLimits) -> HTTPServerBuilder {
-        .http1WebSocketUpgrade(
-            configuration: .init(http1: limits.http1, ws: .init(maxFrameSize: Self.messageLimit)),
-            shouldUpgrade: { head, channel, logger in await shouldUpgrade(head, channel: channel, logger: logger) }
-        )
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(http1: limits.http1, ws: .init(maxFrameSize: Self.messageLimit))
+        let idleTimeout = TimeAmount(limits.idleTimeout)
+        return HTTPServerBuilder { responder in
+            FirstRequestWatchedChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: configuration,
+                    shouldUpgrade: { head, channel, logger in await shouldUpgrade(head, channel: channel, logger: logger) }
+                ),
+                idleTimeout: idleTimeout
+            )
+        }
     }
 
     func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> ShouldUpgradeResult<Handler> {

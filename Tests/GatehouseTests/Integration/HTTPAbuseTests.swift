@@ -5,9 +5,23 @@ import Testing
 
 @testable import Gatehouse
 
-/// Requests no browser sends, over real sockets: the HTTP parser's limits and the idle timeout.
+/// Requests no browser sends, over real sockets: the HTTP parser's limits and the idle timeout,
+/// each on a plain gateway and on one with an upstream (whose connections start in the WebSocket
+/// upgrade pipeline, where the first request is read before Hummingbird's own handlers join).
 @Suite("HTTP-level abuse", .timeLimit(.minutes(1)))
 struct HTTPAbuseTests {
+    /// A plain gateway, and one proxying `/` (to a closed port: no request here reaches an app).
+    static let pipelines: [Pipeline] = [.plain, .upgradable]
+
+    enum Pipeline: String, CustomTestStringConvertible {
+        case plain, upgradable
+        var testDescription: String { self == .plain ? "plain gateway" : "gateway with an upstream" }
+
+        func upstreams() throws -> [GatehouseConfiguration.Upstream] {
+            self == .plain ? [] : [.init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\(try LoopbackPort.free())"))]
+        }
+    }
+
     static func request(_ target: String, headers: [String] = []) -> String {
         (["GET \(target) HTTP/1.1", "Host: gatehouse.test"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
     }
@@ -20,9 +34,9 @@ struct HTTPAbuseTests {
         ("200 headers", request("/dashboard", headers: (0..<200).map { "X-Many-\($0): 1" })),
     ]
 
-    @Test("oversized request lines, headers and cookies are refused with 400, no provider call, and the server stays healthy")
-    func oversizedRequests() async throws {
-        try await LiveStack().run { stack in
+    @Test("oversized request lines, headers and cookies are refused with 400, no provider call, and the server stays healthy", arguments: pipelines)
+    func oversizedRequests(_ pipeline: Pipeline) async throws {
+        try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
             let port = try #require(stack.gateway.port)
             for (name, request) in Self.oversized {
                 let outcome = try await RawConnection.exchange(port: port, chunks: [request])
@@ -33,9 +47,21 @@ struct HTTPAbuseTests {
         }
     }
 
-    @Test("requests just inside the limits are served")
-    func withinLimits() async throws {
-        try await LiveStack().run { stack in
+    @Test("a request line the parser refuses is answered 400 and the connection closed", arguments: pipelines)
+    func malformedRequests(_ pipeline: Pipeline) async throws {
+        try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
+            let port = try #require(stack.gateway.port)
+            for target in ["/healthz\u{E4}", "/health z", "/healthz\u{01}"] {
+                let outcome = try await RawConnection.exchange(port: port, chunks: [Self.request(target)])
+                #expect(outcome.statusCode == 400, "\(target.debugDescription): \(outcome.received.prefix(80).debugDescription)")
+            }
+            #expect(try await stack.gateway.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    @Test("requests just inside the limits are served", arguments: pipelines)
+    func withinLimits(_ pipeline: Pipeline) async throws {
+        try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
             let port = try #require(stack.gateway.port)
             let longNext = "/login?next=/" + String(repeating: "a", count: 7 * 1024)
             let outcome = try await RawConnection.exchange(port: port, chunks: [Self.request(longNext, headers: ["Connection: close"])])
@@ -46,11 +72,11 @@ struct HTTPAbuseTests {
         }
     }
 
-    @Test("a client that dribbles its headers, or says nothing, is disconnected after the idle timeout")
-    func slowClients() async throws {
+    @Test("a client that dribbles its headers, or says nothing, is disconnected after the idle timeout", arguments: pipelines)
+    func slowClients(_ pipeline: Pipeline) async throws {
         // Two seconds, not less: CI starts Chromium beside this suite, and a starved event loop that
         // reads a prompt request late must not be mistaken for an idle client.
-        try await LiveStack().run(idleTimeoutSeconds: 2) { stack in
+        try await LiveStack().run(idleTimeoutSeconds: 2, upstreams: try pipeline.upstreams()) { stack in
             let port = try #require(stack.gateway.port)
             // One header byte every 100 ms: the request head would take a minute to arrive.
             let dribble = ["GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: "] + Array(repeating: "a", count: 600)

@@ -31,6 +31,7 @@ struct LiveStack {
         apiURL: String? = nil,
         idleTimeoutSeconds: Double = 30,
         access: GatehouseConfiguration.Access = .init(),
+        upstreams: [GatehouseConfiguration.Upstream] = [],
         clock: ManualClock? = nil,
         _ body: @escaping @Sendable (Clients) async throws -> Void
     ) async throws {
@@ -48,6 +49,7 @@ struct LiveStack {
             )
             configuration.listen.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
             configuration.access = access
+            configuration.upstreams = upstreams
             let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
             let client = ProviderTransport.makeHTTPClient(timeout: timeout)
             let provider = LoginRadiusProvider(
