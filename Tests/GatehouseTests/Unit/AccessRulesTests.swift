@@ -131,7 +131,7 @@ struct AccessRulesTests {
         "a forwarded path that is not one reads as nil",
         arguments: [
             "admin", "", "/bad%zz", "/nul%00byte", "/tab%09", "http://evil/admin", "/admin/?\u{301}/../../public/", "/admin/\u{301}/..", "/caf\u{E9}",
-            "/with space", "/%C3%28",
+            "/with space", "/%C3%28", "/public/%A9", "/public/%a9/x", "/caf%E9", "/%FF", "/x%80y", "/%ED%A0%80",
         ]
     )
     func malformedPaths(raw: String) {
