@@ -10,7 +10,8 @@ import NIOHTTP1
 /// streamed with back-pressure: a request body is read from the client only as fast as the app
 /// takes it, an answer read from the app only as fast as the client takes it.
 ///
-/// The method, path and query reach the app as the client sent them. Redirects are the browser's
+/// The method, path and query reach the app as the client sent them (a target that is not a
+/// well-formed URI escaped only where it is not: ``UpstreamRequestTarget``). Redirects are the browser's
 /// to follow. An upstream that cannot be reached (refused, reset, closed before answering, TLS
 /// failing) is 502; one that has not answered within the upstream's timeout of the request's
 /// end is 504 (a pause that long within the answer ends it: the browser sees a cut-off body,
@@ -160,9 +161,11 @@ extension GatewayError {
 }
 
 extension GatehouseConfiguration.Upstream.Target {
-    /// The URL AsyncHTTPClient is given for `requestTarget` (the path and query as the client sent them).
+    /// The URL AsyncHTTPClient is given for `requestTarget` (the path and query as the client sent
+    /// them, escaped where they are not a well-formed URI: ``UpstreamRequestTarget``).
     fileprivate func url(for requestTarget: String) -> String {
-        switch self {
+        let requestTarget = UpstreamRequestTarget.escaped(requestTarget)
+        return switch self {
         case .http(let origin): origin + requestTarget
         case .unixSocket(let path): URL(httpURLWithSocketPath: path, uri: requestTarget)?.absoluteString ?? "http+unix://invalid" + requestTarget
         }

@@ -93,6 +93,7 @@ struct ReverseProxyTests {
         }
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in try await echo(request) }
+            router.on("/", method: method) { request, _ in try await echo(request) }
         }
         return Application(
             router: router,
@@ -143,6 +144,29 @@ struct ReverseProxyTests {
             if let trustedProxies { configured.configuration.access.trustedProxies = try TrustedProxies.parse(trustedProxies).get() }
             let harness = configured
             try await harness.run(.live) { client in try await body(harness, client) }
+        }
+    }
+
+    @Test("a target that is not a well-formed URI reaches the app escaped only where it is not; a path that is no UTF-8 does not reach it")
+    func malformedTargets() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/public/", requirement: .public)]) { _, client in
+            let port = try #require(client.port)
+            let cases = [
+                ("/public/x?q=100%&r=a%20b", "/public/x?q=100%25&r=a%20b"),
+                ("/public/x?q={a|b}", "/public/x?q=%7Ba%7Cb%7D"),
+                ("/public/[x]?a=%2F", "/public/%5Bx%5D?a=%2F"),
+            ]
+            for (sent, received) in cases {
+                let raw = try await RawConnection.exchange(port: port, chunks: ["GET \(sent) HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"])
+                #expect(try Echo(raw: raw).target == received, "\(sent)")
+            }
+            // A path whose escapes are no UTF-8 is read by no rule, so no upstream claims it: it was
+            // read as U+FFFD and passed the public prefix, and AsyncHTTPClient sent the app `GET /`.
+            for sent in ["/public/%A9", "/public/caf%E9?x=1"] {
+                let raw = try await RawConnection.exchange(port: port, chunks: ["GET \(sent) HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"])
+                #expect(raw.statusCode == 404, "\(sent): \(raw.received.prefix(200).debugDescription)")
+                #expect(!raw.received.contains("\"target\""), "the app is not asked")
+            }
         }
     }
 
