@@ -62,7 +62,7 @@ struct UpstreamWebSockets: Sendable {
         let headers = Self.handshakeHeaders(
             ProxyHeaders.upstreamRequest(head.headerFields, forwarding: forwarding, identity: identity, isGatehouseCookie: target.rules.isGatehouseCookie)
         )
-        let url = (origin.hasPrefix("https:") ? "wss" + origin.dropFirst(5) : "ws" + origin.dropFirst(4)) + (head.path ?? "/")
+        let url = (origin.hasPrefix("https:") ? "wss" + origin.dropFirst(5) : "ws" + origin.dropFirst(4)) + UpstreamRequestTarget.escaped(head.path ?? "/")
         let prefix = target.gate.upstream.pathPrefix
         return .upgrade([:]) { inbound, outbound, context in
             do {
