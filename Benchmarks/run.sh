@@ -7,8 +7,9 @@
 #   with LoginRadius and with OpenID Connect; resident memory with 100,000 sessions in the memory
 #   store; /dashboard with 1,000,000 sessions in the SQLite store; reverse-proxy mode, a small and
 #   a 1 MiB answer of the bare server through the gateway (with a session, and on a public path)
-#   against the same server hit directly. Every rate is printed as a ratio of the ceiling measured
-#   in the same run, and the proxy's as the cost of a proxied request in direct requests.
+#   against the same server hit directly, and through nginx as the reference reverse proxy (when
+#   nginx is installed). Every rate is printed as a ratio of the ceiling measured in the same run,
+#   and the proxies' as the cost of a proxied request in direct requests.
 #
 #   Benchmarks/run.sh                 10 s per measurement
 #   BENCH_SECONDS=30 Benchmarks/run.sh
@@ -216,6 +217,37 @@ app_pid="$pid"
 app="http://127.0.0.1:$port"
 measure "app direct, GET /hello" "$app/hello"
 measure "app direct, GET /megabyte (1 MiB)" "$app/megabyte"
+if command -v nginx >/dev/null; then
+    # The reference: nginx with its defaults for proxying (buffered, a worker per core) and kept-alive
+    # connections to the app, as a production nginx in front of an app is set up.
+    nginx_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx-body;
+    proxy_temp_path $work/nginx-proxy;
+    upstream app { server 127.0.0.1:${app##*:}; keepalive 64; }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+NGINX
+    nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
+    nginx_pid=$!
+    pids+=("$nginx_pid")
+    for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/hello" && break; sleep 0.1; done
+    measure "nginx in front (reference), GET /hello" "http://127.0.0.1:$nginx_port/hello"
+    measure "nginx in front (reference), GET /megabyte (1 MiB)" "http://127.0.0.1:$nginx_port/megabyte"
+    stop "$nginx_pid"
+else
+    echo "   (nginx left out: apt-get install -y nginx to measure the reference proxy)"
+fi
 gateway proxy memory 30 loginradius ', "upstreams": [{"pathPrefix": "/", "url": "'"$app"'"}], "access": {"routes": [{"pathPrefix": "/open/", "policy": "public"}]}'
 proxy_base="http://127.0.0.1:$port"
 proxy_pid="$pid"
@@ -259,12 +291,12 @@ for row in "${results[@]}"; do
     label="${row%%|*}"
     rps="$(field "$row" rps)"
     case "$label" in
-        "proxied, signed in, GET /hello" | "proxied, public path"*) direct="$direct_small" ;;
-        "proxied, signed in, GET /megabyte (1 MiB)") direct="$direct_large" ;;
+        "proxied, signed in, GET /hello" | "proxied, public path"* | "nginx in front (reference), GET /hello") direct="$direct_small" ;;
+        "proxied, signed in, GET /megabyte (1 MiB)" | "nginx in front (reference), GET /megabyte (1 MiB)") direct="$direct_large" ;;
         *) continue ;;
     esac
     cost="$(awk -v a="$direct" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
-    printf '%-48s %10s %30s\n' "   cost of one proxied request" "" "$cost × a direct one"
+    printf '%-72s %8s\n' "   cost of one request, ${label}" "$cost× direct"
 done
 printf '%-48s %10s\n' "memory store: resident MB, empty" "$rss_empty"
 printf '%-48s %10s\n' "memory store: resident MB, $sessions_made sessions" "$rss_full"
