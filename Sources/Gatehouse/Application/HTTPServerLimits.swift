@@ -36,7 +36,7 @@ public struct HTTPServerLimits: Sendable, Equatable {
             maxHeaderListSize: maxHeaderBytes,
             maxHeaderFieldCount: maxHeaderCount
         )
-        return .init(idleTimeout: TimeAmount(idleTimeout), httpDecoderConfiguration: decoder)
+        return .init(additionalChannelHandlers: [CloseAfterUnhonouredUpgrade()], idleTimeout: TimeAmount(idleTimeout), httpDecoderConfiguration: decoder)
     }
 }
 

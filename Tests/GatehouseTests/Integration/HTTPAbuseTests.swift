@@ -59,6 +59,19 @@ struct HTTPAbuseTests {
         }
     }
 
+    @Test("a request asking to upgrade to a protocol Gatehouse does not speak (h2c) is answered over HTTP/1.1, and the connection closes", arguments: pipelines)
+    func unhonouredUpgrade(_ pipeline: Pipeline) async throws {
+        try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
+            let port = try #require(stack.gateway.port)
+            // curl --http2 asks so; the parser reads nothing after such a request, so a kept-open
+            // connection would hold the client's next request until the idle timeout (30 s here).
+            let headers = ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA"]
+            let outcome = try await RawConnection.exchange(port: port, chunks: [Self.request("/healthz", headers: headers)])
+            #expect(outcome.statusCode == 200, "\(outcome.received.prefix(80).debugDescription)")
+            #expect(outcome.closedAfter < .seconds(5), "closed with the answer, not after the idle timeout: \(outcome.closedAfter)")
+        }
+    }
+
     @Test("requests just inside the limits are served", arguments: pipelines)
     func withinLimits(_ pipeline: Pipeline) async throws {
         try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
