@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 
 /// A server child channel that watches each connection until its first request head has been
-/// read, where the WebSocket upgrade pipeline leaves it unwatched.
+/// read, where the WebSocket upgrade pipeline leaves it unwatched, and decides that request's
+/// WebSocket handshake before the upgrade handler sees it.
 ///
 /// hummingbird-websocket decides on an upgrade before Hummingbird's HTTP handlers join the
 /// pipeline, and turns off NIO's protocol error handling, as Hummingbird answers protocol errors
@@ -12,13 +13,21 @@ import NIOHTTP1
 /// nothing, or dribbles its head, held the connection for good) nor an answer to a malformed
 /// request (the connection hung, unanswered). While a connection waits for its first head, this
 /// gives it both, as a plain HTTP/1 connection has them: closed after `idleTimeout`, and a
-/// malformed request answered 400 by NIO's `HTTPServerProtocolErrorHandler` and closed. From the
-/// first head on, Hummingbird's handlers (or the WebSocket's) have the connection to themselves.
+/// malformed request answered 400 by NIO's `HTTPServerProtocolErrorHandler` and closed.
+///
+/// hummingbird-websocket also answers every handshake it refuses with a bare 400. So the gate
+/// sees a handshake here first (`refusesWebSocket`): one it refuses loses its `Upgrade` (and asks
+/// to close the connection) and goes on as a plain request, which the gate answers as it answers
+/// any on its path: 303 to login or 401, or 403. An upgrade to another protocol (h2c) loses its
+/// `Upgrade` too, and is answered over HTTP/1.1: NIO's upgrade handler closes the connection on
+/// one it has no upgrader for, unanswered.
+/// From the first head on, Hummingbird's handlers (or the WebSocket's) have the connection.
 struct FirstRequestWatchedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 
     let base: Base
     let idleTimeout: TimeAmount
+    let refusesWebSocket: FirstRequestWatch.Refusal
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
@@ -26,7 +35,8 @@ struct FirstRequestWatchedChannel<Base: ServerChildChannel>: ServerChildChannel 
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             let protocolErrors = HTTPServerProtocolErrorHandler()
             try pipeline.addHandler(protocolErrors, position: .after(decoder))
-            try pipeline.addHandler(FirstRequestWatch(idleTimeout: idleTimeout, protocolErrors: protocolErrors), position: .after(protocolErrors))
+            let watch = FirstRequestWatch(idleTimeout: idleTimeout, protocolErrors: protocolErrors, refusesWebSocket: refusesWebSocket, logger: logger)
+            try pipeline.addHandler(watch, position: .after(protocolErrors))
             return value
         }
     }
@@ -37,17 +47,33 @@ struct FirstRequestWatchedChannel<Base: ServerChildChannel>: ServerChildChannel 
 }
 
 /// Closes a connection whose first request head has not arrived within the idle timeout, or could
-/// not be parsed; once it has arrived, takes itself and the protocol error handler out of the pipeline.
+/// not be parsed; holds a first head that asks for a WebSocket until the gate has seen it (and
+/// takes the upgrade out of one it refuses); then leaves the pipeline with the protocol error handler.
 final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    /// Whether the gate refuses the WebSocket handshake `head` (an answer other than 101 is due).
+    typealias Refusal = @Sendable (_ head: HTTPRequestHead, _ channel: any Channel, _ logger: Logger) async -> Bool
+
+    private enum State {
+        case awaitingHead
+        /// The first head asks for a WebSocket; what arrives meanwhile waits with it.
+        case deciding(held: [NIOAny])
+        case done
+    }
 
     private let idleTimeout: TimeAmount
     private let protocolErrors: HTTPServerProtocolErrorHandler
+    private let refusesWebSocket: Refusal
+    private let logger: Logger
     private var deadline: Scheduled<Void>?
+    private var state = State.awaitingHead
 
-    init(idleTimeout: TimeAmount, protocolErrors: HTTPServerProtocolErrorHandler) {
+    init(idleTimeout: TimeAmount, protocolErrors: HTTPServerProtocolErrorHandler, refusesWebSocket: @escaping Refusal, logger: Logger) {
         self.idleTimeout = idleTimeout
         self.protocolErrors = protocolErrors
+        self.refusesWebSocket = refusesWebSocket
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -57,6 +83,7 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        state = .done
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -74,14 +101,65 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head = unwrapInboundIn(data) else {
+        switch state {
+        case .done:
+            context.fireChannelRead(data)
+            return
+        case .deciding(var held):
+            held.append(data)
+            state = .deciding(held: held)
+            return
+        case .awaitingHead:
+            break
+        }
+        guard case .head(let head) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
         }
         deadline?.cancel()
+        guard Self.asksForWebSocket(head) else {
+            // Another protocol (curl --http2 asks for h2c): no upgrader takes it, and NIO's upgrade
+            // handler would close the connection unanswered. Upgrade is optional (RFC 9110 §7.8):
+            // the request is answered over HTTP/1.1, as a plain gateway answers it.
+            guard head.headers.contains(name: "Upgrade") else { return finish(context, with: [data]) }
+            var plain = head
+            plain.headers.remove(name: "Upgrade")
+            plain.headers.replaceOrAdd(name: "Connection", value: "close")  // the parser reads nothing more (CloseAfterUnhonouredUpgrade)
+            return finish(context, with: [wrapInboundOut(.head(plain))])
+        }
+        state = .deciding(held: [])
+        let (channel, logger, refuses) = (context.channel, logger, refusesWebSocket)
+        let decision = context.eventLoop.makePromise(of: Bool.self)
+        decision.completeWithTask { await refuses(head, channel, logger) }
+        decision.futureResult.assumeIsolated().whenComplete { result in
+            guard case .deciding(let held) = self.state else { return }  // the connection closed meanwhile
+            var head = head
+            if (try? result.get()) == true {
+                // Answered as a plain request, then closed: the parser reads nothing after a request
+                // that asked for an upgrade (CloseAfterUnhonouredUpgrade).
+                head.headers.remove(name: "Upgrade")
+                head.headers.replaceOrAdd(name: "Connection", value: "close")
+            }
+            self.finish(context, with: [self.wrapInboundOut(.head(head))] + held)
+            context.fireChannelReadComplete()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .deciding = state { return }  // passed on with what is held
+        context.fireChannelReadComplete()
+    }
+
+    /// Passes `parts` on and leaves the pipeline, with the protocol error handler.
+    private func finish(_ context: ChannelHandlerContext, with parts: [NIOAny]) {
+        state = .done
+        for part in parts { context.fireChannelRead(part) }
         let pipeline = context.pipeline.syncOperations
-        context.fireChannelRead(data)
         pipeline.removeHandler(protocolErrors, promise: nil)
         pipeline.removeHandler(context: context, promise: nil)
+    }
+
+    private static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
     }
 }

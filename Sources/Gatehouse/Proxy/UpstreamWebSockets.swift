@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import NIOSSL
 
 /// WebSocket upgrades in reverse-proxy mode.
@@ -15,10 +16,11 @@ import NIOSSL
 /// path an upstream claims that passes is accepted, and joined to a WebSocket the gateway opens to
 /// the app: the same path and query, the identity and forwarding headers of an HTTP request, the
 /// app's cookies but none of Gatehouse's. Messages then cross both ways, as whole messages of at
-/// most ``messageLimit`` bytes, until either side closes. An upgrade that does not pass (no
-/// session, a user the path's rules refuse, a Unix-socket app) is refused: hummingbird-websocket
-/// answers every refused upgrade 400 and closes the connection (a browser's WebSocket API shows a
-/// script no status either way, and the app is never contacted).
+/// most ``messageLimit`` bytes, until either side closes. A handshake the gate refuses (no
+/// session, a user the path's rules refuse) is seen by it first, in the channel
+/// (``FirstRequestWatch``), and answered as any request on its path: 303 to login or 401, or 403.
+/// One to a Unix-socket app, or to a path no upstream claims, hummingbird-websocket refuses with
+/// 400 and closes. The app is never contacted.
 struct UpstreamWebSockets: Sendable {
     /// What the upgrades of one upstream need.
     struct Target: Sendable {
@@ -44,15 +46,32 @@ struct UpstreamWebSockets: Sendable {
                     configuration: configuration,
                     shouldUpgrade: { head, channel, logger in await shouldUpgrade(head, channel: channel, logger: logger) }
                 ),
-                idleTimeout: idleTimeout
+                idleTimeout: idleTimeout,
+                refusesWebSocket: { head, channel, logger in await refuses(head, channel: channel, logger: logger) }
             )
         }
     }
 
-    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> ShouldUpgradeResult<Handler> {
-        guard let target = upstreams.claim(head.path), case .http(let origin) = target.gate.upstream.target else { return .dontUpgrade }
+    /// Whether the gate of the upstream claiming `head`'s path refuses the handshake, with an answer
+    /// of its own (``FirstRequestWatch`` asks before the upgrade handler). Other handshakes the
+    /// upgrade handler takes or refuses (400) itself.
+    func refuses(_ head: HTTPRequestHead, channel: any Channel, logger: Logger) async -> Bool {
+        guard let request = try? HTTPRequest(head, secure: false, splitCookie: false), let target = upstreams.claim(request.path) else { return false }
+        let answer = try? await target.gate.admit(Request(head: request, body: RequestBody(buffer: ByteBuffer())), logger: logger)
+        if case .answer? = answer { return true }
+        return false
+    }
+
+    /// The app's origin, the upstream and the identity for an accepted handshake; `nil` when refused.
+    private func admission(_ head: HTTPRequest, logger: Logger) async -> (origin: String, target: Target, identity: PassedIdentity?)? {
+        guard let target = upstreams.claim(head.path), case .http(let origin) = target.gate.upstream.target else { return nil }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
-        guard case .forward(let identity)? = try? await target.gate.admit(request, logger: logger) else { return .dontUpgrade }
+        guard case .forward(let identity)? = try? await target.gate.admit(request, logger: logger) else { return nil }
+        return (origin, target, identity)
+    }
+
+    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> ShouldUpgradeResult<Handler> {
+        guard let (origin, target, identity) = await admission(head, logger: logger) else { return .dontUpgrade }
         let forwarding = ProxyHeaders.Forwarding(
             peer: channel.remoteAddress?.ipAddress,
             peerIsTrusted: target.gate.access.value.trustedProxies.contains(channel.remoteAddress),

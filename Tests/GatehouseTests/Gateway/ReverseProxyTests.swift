@@ -504,9 +504,14 @@ struct ReverseProxyTests {
         }
     }
 
-    @Test("a WebSocket upgrade without a session, or by a user the path's rules refuse, is refused (400), never upgraded; another protocol's upgrade is 501")
+    @Test(
+        "a WebSocket upgrade without a session is 401 (a browser 303 to login), by a user the path's rules refuse 403, never upgraded; another protocol's upgrade is ignored"
+    )
     func webSocketRefused() async throws {
-        try await Self.run(routes: [.init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["admins"])))]) { harness, client in
+        let routes: [AccessPolicy.Route] = [
+            .init(pathPrefix: "/admin/", requirement: .rules(AccessRule(allowGroups: ["admins"]))), .init(pathPrefix: "/public/", requirement: .public),
+        ]
+        try await Self.run(routes: routes) { harness, client in
             let port = try #require(client.port)
             await #expect(throws: WebSocketClientError.self) {
                 _ = try await Self.webSocket(port: port, path: "/chat", cookie: nil, messages: [])
@@ -517,24 +522,52 @@ struct ReverseProxyTests {
             await #expect(throws: WebSocketClientError.self) {
                 _ = try await Self.webSocket(port: port, path: "/admin/socket", cookie: "gatehouse_session=\(session)", messages: [])
             }
-            // What the browser was answered: the gate's statuses, not a 101.
-            func handshake(_ path: String, cookie: String?) async throws -> String {
+            // What the client was answered: the path's answers over HTTP, not a 101 (nor a bare 400).
+            func handshake(_ path: String, cookie: String?, accept: String = "application/json") async throws -> String {
                 let lines = [
                     "GET \(path) HTTP/1.1", "Host: gatehouse.test", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Accept: application/json",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Accept: \(accept)",
                 ]
                 let request = (lines + (cookie.map { ["Cookie: \($0)"] } ?? []) + ["", ""]).joined(separator: "\r\n")
                 let closing = "GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"
                 let outcome = try? await RawConnection.exchange(port: port, chunks: [request + closing])
-                return String((outcome?.received ?? "still open").prefix(12))
+                return outcome?.received ?? "still open"
             }
-            // Hummingbird answers every refused upgrade 400 and closes (a browser's WebSocket API shows no status either way).
-            #expect(try await handshake("/chat", cookie: nil) == "HTTP/1.1 400")
-            #expect(try await handshake("/admin/socket", cookie: "gatehouse_session=\(session)") == "HTTP/1.1 400")
+            #expect(try await handshake("/chat", cookie: nil).hasPrefix("HTTP/1.1 401"))
+            let browser = try await handshake("/chat?room=1", cookie: nil, accept: "text/html")
+            #expect(browser.hasPrefix("HTTP/1.1 303"))
+            #expect(browser.contains("/login?next=/chat%3Froom%3D1"), "\(browser.prefix(300))")
+            #expect(try await handshake("/admin/socket", cookie: "gatehouse_session=\(session)").hasPrefix("HTTP/1.1 403"))
+            // A handshake to a path no upstream claims has nothing to upgrade to: refused by the upgrade handler.
+            #expect(try await handshake("/healthz", cookie: nil).hasPrefix("HTTP/1.1 400"))
             #expect(try await Self.webSocket(port: port, path: "/chat", cookie: "gatehouse_session=\(session)", messages: []).count == 1)
+            // Another protocol's upgrade (curl --http2 asks for h2c) is ignored: answered over HTTP/1.1,
+            // as a connection's first request too (NIO's upgrade handler had closed it unanswered).
             let h2c = try await grace.get("/chat", headers: [.connection: "Upgrade", .upgrade: "h2c", .accept: "application/json"])
-            #expect(h2c.status == .notImplemented)
-            #expect(h2c.json?["error"] == .string("upgrade_not_supported"))
+            #expect(h2c.status == .ok)
+            #expect(try Echo(h2c).value("Upgrade") == nil)
+            func firstRequestUpgrade(_ path: String, to upgrade: String) async throws -> RawConnection.Outcome {
+                let request = ["GET \(path) HTTP/1.1", "Host: gatehouse.test", "Connection: Upgrade", "Upgrade: \(upgrade)", "", ""]
+                let closing = "GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n"
+                return try await RawConnection.exchange(port: port, chunks: [request.joined(separator: "\r\n") + closing])
+            }
+            let proxied = try await firstRequestUpgrade("/public/x?a=1", to: "h2c")
+            #expect(proxied.statusCode == 200, "\(proxied.received.prefix(120).debugDescription)")
+            #expect(try Echo(raw: proxied).target == "/public/x?a=1")
+            #expect(try await firstRequestUpgrade("/healthz", to: "h2c").statusCode == 200)
+            // A WebSocket handshake that is not a connection's first request is sent to open a new
+            // connection for it (hummingbird-websocket: 307 to the same target, and the connection closes).
+            let late = try await RawConnection.exchange(
+                port: port,
+                chunks: [
+                    "GET /healthz HTTP/1.1\r\nHost: gatehouse.test\r\n\r\n"
+                        + "GET /chat HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAccept: application/json\r\nCookie: gatehouse_session=\(session)\r\n\r\n"
+                ]
+            )
+            let statuses = late.received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            #expect(statuses == ["200", "307"], "\(late.received.prefix(400).debugDescription)")
+            #expect(late.received.contains("Location: /chat\r\n"))
         }
     }
 }
