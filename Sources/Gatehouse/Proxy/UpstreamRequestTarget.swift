@@ -21,7 +21,7 @@ enum UpstreamRequestTarget {
             if isKept(byte) || (byte == UInt8(ascii: "%") && index + 2 < bytes.count && isHex(bytes[index + 1]) && isHex(bytes[index + 2])) {
                 result.append(byte)
             } else {
-                result += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+                PercentEncoding.appendEscape(of: byte, to: &result)
             }
         }
         return String(decoding: result, as: UTF8.self)
@@ -58,11 +58,6 @@ enum UpstreamRequestTarget {
     }
 
     private static func isHex(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"): true
-        default: false
-        }
+        PercentEncoding.hexValue(byte) != nil
     }
-
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }

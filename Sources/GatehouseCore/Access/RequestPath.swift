@@ -15,8 +15,9 @@ public enum RequestPath {
     ///
     /// `nil` for a value that is not an origin-form path: not starting with `/`, holding a byte
     /// outside printable ASCII (browsers and proxies percent-encode), malformed percent-encoding,
-    /// escapes of bytes that are not UTF-8, or a control character once decoded. Such a path
-    /// passes nothing.
+    /// escapes of bytes that are not UTF-8 (``PercentEncoding/decodedStrictly(_:)``: an app, or
+    /// AsyncHTTPClient, which proxies such a path as `/`, would read another path), or a control
+    /// character once decoded. Such a path passes nothing.
     public static func readings(_ raw: String) -> [String]? {
         if let plain = plainPath(raw) { return [plain] }
         return decodedReadings(raw)
@@ -69,44 +70,11 @@ public enum RequestPath {
         readings(raw)?.first
     }
 
-    /// `segment` with its escapes decoded; `nil` when one is malformed or the bytes are not UTF-8.
-    ///
-    /// Not Foundation's `removingPercentEncoding`, which on Linux reads some bytes that are not
-    /// UTF-8 (`%A9`) as U+FFFD: such a path would pass a rule as one path while an app (or
-    /// AsyncHTTPClient, which proxies a path it cannot decode as `/`) reads another.
-    static func percentDecoded(_ segment: String) -> String? {
-        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
-        let bytes = Array(segment.utf8)
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "%") else {
-                decoded.append(bytes[index])
-                index += 1
-                continue
-            }
-            guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else { return nil }
-            decoded.append(high << 4 | low)
-            index += 3
-        }
-        return String(validating: decoded, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
     /// `segments` (the first is the empty one before the leading `/`) decoded and resolved.
     private static func resolve(_ segments: [String], splitting: Bool) -> String? {
         var resolved: [String] = []
         for segment in segments.dropFirst() {
-            guard let decoded = percentDecoded(segment),
+            guard let decoded = PercentEncoding.decodedStrictly(segment),
                 !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
             else { return nil }
             switch decoded {
@@ -115,7 +83,7 @@ public enum RequestPath {
             default: resolved.append(!splitting && (decoded.contains("/") || decoded.contains("\\")) ? segment : decoded)
             }
         }
-        let last = segments.count > 1 ? segments.last.flatMap(percentDecoded) ?? "" : ""
+        let last = segments.count > 1 ? segments.last.flatMap(PercentEncoding.decodedStrictly) ?? "" : ""
         let trailing = !resolved.isEmpty && (last.isEmpty || last == "." || last == "..")
         return "/" + resolved.joined(separator: "/") + (trailing ? "/" : "")
     }
