@@ -122,10 +122,7 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
             // handler would close the connection unanswered. Upgrade is optional (RFC 9110 §7.8):
             // the request is answered over HTTP/1.1, as a plain gateway answers it.
             guard head.headers.contains(name: "Upgrade") else { return finish(context, with: [data]) }
-            var plain = head
-            plain.headers.remove(name: "Upgrade")
-            plain.headers.replaceOrAdd(name: "Connection", value: "close")  // the parser reads nothing more (CloseAfterUnhonouredUpgrade)
-            return finish(context, with: [wrapInboundOut(.head(plain))])
+            return finish(context, with: [wrapInboundOut(.head(Self.plainRequest(head)))])
         }
         state = .deciding(held: [])
         let (channel, logger, refuses) = (context.channel, logger, refusesWebSocket)
@@ -133,14 +130,8 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
         decision.completeWithTask { await refuses(head, channel, logger) }
         decision.futureResult.assumeIsolated().whenComplete { result in
             guard case .deciding(let held) = self.state else { return }  // the connection closed meanwhile
-            var head = head
-            if (try? result.get()) == true {
-                // Answered as a plain request, then closed: the parser reads nothing after a request
-                // that asked for an upgrade (CloseAfterUnhonouredUpgrade).
-                head.headers.remove(name: "Upgrade")
-                head.headers.replaceOrAdd(name: "Connection", value: "close")
-            }
-            self.finish(context, with: [self.wrapInboundOut(.head(head))] + held)
+            let refused = (try? result.get()) == true
+            self.finish(context, with: [self.wrapInboundOut(.head(refused ? Self.plainRequest(head) : head))] + held)
             context.fireChannelReadComplete()
         }
     }
@@ -157,6 +148,16 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
         let pipeline = context.pipeline.syncOperations
         pipeline.removeHandler(protocolErrors, promise: nil)
         pipeline.removeHandler(context: context, promise: nil)
+    }
+
+    /// `head` without its upgrade, to be answered as a plain request and then closed: the parser
+    /// reads nothing after a request that asked for an upgrade (``CloseAfterUnhonouredUpgrade``,
+    /// which no longer sees the `Upgrade` taken out here).
+    private static func plainRequest(_ head: HTTPRequestHead) -> HTTPRequestHead {
+        var plain = head
+        plain.headers.remove(name: "Upgrade")
+        plain.headers.replaceOrAdd(name: "Connection", value: "close")
+        return plain
     }
 
     private static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
