@@ -88,7 +88,14 @@ let package = Package(
         // The benchmark's ceiling (Benchmarks/run.sh): a bare Hummingbird server, not part of any product.
         .executableTarget(
             name: "BareHummingbird",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Benchmarks/BareHummingbird",
             swiftSettings: strictSettings
         ),
