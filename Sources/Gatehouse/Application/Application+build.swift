@@ -109,9 +109,13 @@ public func buildRouter(
         claims.append((upstream.pathPrefix, .init(responder: chain.constructResponder(finalResponder: endpoint), route: "upstream " + upstream.pathPrefix)))
         webSocketTargets.append((upstream.pathPrefix, .init(gate: gate, rules: attemptRules)))
     }
+    let unreadable = Router(context: GatewayRequestContext.self).middlewares
+    addGatewayMiddleware(to: unreadable, metrics: metrics)
+    let refusal = unreadable.constructResponder(finalResponder: CallbackResponder { _, _ in throw GatewayError.notAPath })
     return GatewayRouter(
         router: router,
         upstreams: UpstreamTable(claims, ownPrefixes: ownPrefixes),
+        unreadablePath: .init(responder: refusal, route: "unreadable path"),
         webSockets: claims.isEmpty ? nil : UpstreamWebSockets(upstreams: UpstreamTable(webSocketTargets, ownPrefixes: ownPrefixes)),
         services: services
     )

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A place on this gateway's own origin that a browser may be sent to: the one validator for
 /// `next`, `redirects.afterLogin` and `redirects.afterLogout`.
 ///
@@ -27,7 +25,7 @@ public struct RedirectTarget: Sendable, Hashable, CustomStringConvertible {
     /// Validates a raw (still percent-encoded) query value after exactly one strict decode;
     /// `nil` when the value does not decode to UTF-8 or is not a valid target.
     public init?(queryValue raw: some StringProtocol) {
-        guard let decoded = String(raw).removingPercentEncoding else { return nil }
+        guard let decoded = PercentEncoding.decodedStrictly(raw) else { return nil }
         self.init(validating: decoded)
     }
 
