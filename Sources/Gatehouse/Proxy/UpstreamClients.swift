@@ -22,7 +22,8 @@ struct UpstreamClients: Sendable {
 }
 
 /// A request body handed to AsyncHTTPClient a part at a time, each part only once the connection's
-/// event loop has run the write of the one before.
+/// event loop has run the write of the one before, and only until the exchange's answer is done
+/// (``UploadHandover``).
 ///
 /// AsyncHTTPClient queues a body part's write to the connection's event loop without waiting and
 /// pauses only when the connection reports it cannot take more; a client uploading faster than the
@@ -32,20 +33,24 @@ struct UpstreamClients: Sendable {
 struct PacedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     let base: Base
     let eventLoop: any EventLoop
+    let handover: UploadHandover
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let eventLoop: any EventLoop
+        let handover: UploadHandover
         var handedOut = false
 
         mutating func next() async throws -> ByteBuffer? {
             if handedOut { try await eventLoop.submit {}.get() }
             handedOut = true
-            return try await base.next()
+            var base = self.base
+            defer { self.base = base }
+            return try await handover.read { try await base.next() }
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), eventLoop: eventLoop)
+        AsyncIterator(base: base.makeAsyncIterator(), eventLoop: eventLoop, handover: handover)
     }
 }

@@ -70,12 +70,14 @@ struct UpstreamForwarder: Sendable {
             preserveHost: upstream.preserveHost
         )
         outbound.headers = ProxyHeaders.upstreamRequest(request.headers, forwarding: forwarding, identity: identity, isGatehouseCookie: rules.isGatehouseCookie)
-        outbound.body = Self.body(of: request, pacedOn: clientLoop)
+        let upload = Self.upload(of: request, pacedOn: clientLoop)
+        outbound.body = upload?.body
         let start = ContinuousClock.now
         let answer: HTTPClientResponse
         do {
             answer = try await client.execute(outbound, deadline: .distantFuture, logger: logger)
         } catch {
+            await upload?.handover.handBack()
             let failure = Self.failure(error)
             metrics.recordUpstream(upstream.pathPrefix, outcome: failure.outcome, duration: ContinuousClock.now - start)
             logger.warning(
@@ -87,41 +89,57 @@ struct UpstreamForwarder: Sendable {
         metrics.recordUpstream(upstream.pathPrefix, outcome: "answered", duration: ContinuousClock.now - start)
         let headers = ProxyHeaders.browserResponse(answer.headers, isGatehouseCookie: rules.isGatehouseCookie)
         let status = HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
-        return Response(status: status, headers: headers, body: relayed(answer.body, logger: logger))
+        return Response(status: status, headers: headers, body: relayed(answer.body, handingBack: upload?.handover, logger: logger))
     }
 
     /// The app's answer body as the browser gets it. An app that fails within it (closes, resets,
     /// pauses past the timeout) cuts the browser's answer off the same way, so it is never taken
-    /// for a whole one, and says so in the log.
-    private func relayed(_ body: HTTPClientResponse.Body, logger: Logger) -> ResponseBody {
+    /// for a whole one, and says so in the log. Once the answer is done or has failed, the
+    /// request's body is Hummingbird's again (`handover`).
+    private func relayed(_ body: HTTPClientResponse.Body, handingBack handover: UploadHandover?, logger: Logger) -> ResponseBody {
         let prefix = upstream.pathPrefix
         return ResponseBody { writer in
-            var parts = body.makeAsyncIterator()
-            while true {
-                let part: ByteBuffer?
-                do {
-                    part = try await parts.next()
-                } catch {
-                    logger.warning(
-                        "The upstream's answer was cut off",
-                        metadata: ["upstream": "\(prefix)", "error": "\(Self.describe(error))"]
-                    )
-                    throw error
+            do {
+                var parts = body.makeAsyncIterator()
+                while true {
+                    let part: ByteBuffer?
+                    do {
+                        part = try await parts.next()
+                    } catch {
+                        logger.warning(
+                            "The upstream's answer was cut off",
+                            metadata: ["upstream": "\(prefix)", "error": "\(Self.describe(error))"]
+                        )
+                        throw error
+                    }
+                    guard let part else { break }
+                    try await writer.write(part)
                 }
-                guard let part else { break }
-                try await writer.write(part)
+                try await writer.finish(nil)
+            } catch {
+                await handover?.handBack()
+                throw error
             }
-            try await writer.finish(nil)
+            await handover?.handBack()
         }
     }
 
-    /// The request's body as the app should get it: streamed, with its length when the client gave one.
-    private static func body(of request: Request, pacedOn eventLoop: any EventLoop) -> HTTPClientRequest.Body? {
-        let body = PacedBody(base: request.body, eventLoop: eventLoop)
-        if let length = request.headers[.contentLength].flatMap(Int64.init) {
-            return length == 0 ? nil : .stream(body, length: .known(length))
+    /// The request's body as the app should get it: streamed, with its length when the client gave
+    /// one, and the handover that ends the upload with the exchange; `nil` for a request without one.
+    private static func upload(
+        of request: Request,
+        pacedOn eventLoop: any EventLoop
+    ) -> (body: HTTPClientRequest.Body, handover: UploadHandover)? {
+        let length: HTTPClientRequest.Body.Length
+        if let declared = request.headers[.contentLength].flatMap(Int64.init) {
+            guard declared > 0 else { return nil }
+            length = .known(declared)
+        } else {
+            guard request.headers[.transferEncoding] != nil else { return nil }
+            length = .unknown
         }
-        return request.headers[.transferEncoding] == nil ? nil : .stream(body, length: .unknown)
+        let handover = UploadHandover()
+        return (.stream(PacedBody(base: request.body, eventLoop: eventLoop, handover: handover), length: length), handover)
     }
 
     /// What the browser is told when the upstream gave no answer, and the metric's outcome.

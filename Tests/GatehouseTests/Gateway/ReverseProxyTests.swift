@@ -62,8 +62,9 @@ struct ReverseProxyTests {
     }
 
     /// The app behind the gateway: echoes every request as JSON, except `/slow` (answers after
-    /// 1.5 s), `/redirect` (302 with cookies), `/framed` (allows framing by its own origin) and
-    /// `/cut` (closes the connection a thousand bytes into a longer answer).
+    /// 1.5 s), `/redirect` (302 with cookies), `/framed` (allows framing by its own origin),
+    /// `/cut` (closes the connection a thousand bytes into a longer answer), and `POST /refuse`
+    /// and `POST /early`, which answer 413 and 200 before reading the body.
     static func upstreamApp() -> some ApplicationProtocol {
         let router = Router()
         router.get("slow") { _, _ -> String in
@@ -88,6 +89,8 @@ struct ReverseProxyTests {
                 }
             )
         }
+        router.post("refuse") { _, _ in Response(status: .contentTooLarge, body: .init(byteBuffer: ByteBuffer(string: "too large"))) }
+        router.post("early") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "early"))) }
         router.get("framed") { _, _ in
             Response(status: .ok, headers: [.xFrameOptions: "SAMEORIGIN", .cacheControl: "max-age=60"], body: .init(byteBuffer: ByteBuffer(string: "framed")))
         }
@@ -429,6 +432,34 @@ struct ReverseProxyTests {
             #expect(harness.logs.allText.contains("The upstream's answer was cut off"))
             // The gateway goes on serving.
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    @Test(
+        "an app that answers an upload before reading it: the answer reaches the browser, the rest of the upload is read and dropped, the connection serves on",
+        arguments: ["/refuse", "/early"],
+        [true, false]
+    )
+    func answerBeforeUpload(path: String, hasLength: Bool) async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/", requirement: .public)]) { _, client in
+            // The whole upload is sent whatever the answer, as a client that does not watch for
+            // one does, then a request of the same connection: the gateway's upload to the app is
+            // mid-read when the app's answer is done, and must leave the body to the connection.
+            let piece = String(repeating: "u", count: 64 * 1024)
+            let pieces = 64
+            var chunks: [String]
+            if hasLength {
+                chunks = ["POST \(path) HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: \(piece.utf8.count * pieces)\r\n\r\n"]
+                chunks += Array(repeating: piece, count: pieces)
+            } else {
+                chunks = ["POST \(path) HTTP/1.1\r\nHost: gateway.test\r\nTransfer-Encoding: chunked\r\n\r\n"]
+                chunks += Array(repeating: String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n", count: pieces) + ["0\r\n\r\n"]
+            }
+            chunks.append("GET /healthz HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n\r\n")
+            let raw = try await RawConnection.exchange(port: try #require(client.port), chunks: chunks)
+            let answers = raw.received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            #expect(answers == [path == "/refuse" ? "413" : "200", "200"], "\(raw.received.prefix(300).debugDescription)")
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok, "the gateway goes on serving")
         }
     }
 
