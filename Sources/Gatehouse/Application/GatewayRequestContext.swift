@@ -10,6 +10,8 @@ public protocol GatewayContext: AuthRequestContext<Session>, RemoteAddressReques
     var refusal: AccessRefusal? { get set }
     /// The event loop serving the request's connection.
     var eventLoop: any EventLoop { get }
+    /// Informational answers (`100 Continue`) on the request's connection.
+    var interimAnswers: InterimAnswers { get }
 }
 
 /// The request context of Gatehouse's routes: Hummingbird's, with the signed-in ``Session`` as
@@ -22,11 +24,13 @@ public struct GatewayRequestContext: GatewayContext, RequestContext {
     /// The peer of the connection; `nil` where there is none (router tests).
     public let remoteAddress: SocketAddress?
     public let eventLoop: any EventLoop
+    public let interimAnswers: InterimAnswers
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.remoteAddress = source.channel.remoteAddress
         self.eventLoop = source.channel.eventLoop
+        self.interimAnswers = InterimAnswers(channel: source.channel)
     }
 }

@@ -26,6 +26,7 @@ struct UpstreamEndpoint<Context: GatewayContext>: HTTPResponder {
             peerIsTrusted: gate.access.value.trustedProxies.contains(context.remoteAddress),
             identity: identity,
             eventLoop: context.eventLoop,
+            interimAnswers: context.interimAnswers,
             logger: context.logger
         )
         if identity != nil { response.headers[.cacheControl] = "no-store" }

@@ -50,13 +50,17 @@ struct UpstreamForwarder: Sendable {
     }
 
     /// Forwards `request`, telling the app of `identity` (none on a public route).
-    /// - Parameter eventLoop: the loop serving the browser's connection.
+    /// - Parameters:
+    ///   - eventLoop: the loop serving the browser's connection.
+    ///   - interimAnswers: where a client waiting to send its body (`Expect: 100-continue`) is told
+    ///     to send it, as the upload starts.
     func forward(
         _ request: Request,
         peer: SocketAddress?,
         peerIsTrusted: Bool,
         identity: PassedIdentity?,
         eventLoop: (any EventLoop)?,
+        interimAnswers: InterimAnswers,
         logger: Logger
     ) async throws(GatewayError) -> Response {
         let (clientLoop, client) = clients.client(on: eventLoop)
@@ -72,6 +76,7 @@ struct UpstreamForwarder: Sendable {
         outbound.headers = ProxyHeaders.upstreamRequest(request.headers, forwarding: forwarding, identity: identity, isGatehouseCookie: rules.isGatehouseCookie)
         let upload = Self.upload(of: request, pacedOn: clientLoop)
         outbound.body = upload?.body
+        if upload != nil, InterimAnswers.expectsContinue(request.headers) { await interimAnswers.sendContinue() }
         let start = ContinuousClock.now
         let answer: HTTPClientResponse
         do {

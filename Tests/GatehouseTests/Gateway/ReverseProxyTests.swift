@@ -463,6 +463,36 @@ struct ReverseProxyTests {
         }
     }
 
+    @Test("a client that waits for 100 Continue before its upload is told to send it once the gateway forwards it, and not when the gate refuses it")
+    func expectContinue() async throws {
+        try await Self.run(routes: [.init(pathPrefix: "/public/", requirement: .public)]) { _, client in
+            let port = try #require(client.port)
+            let body = String(repeating: "b", count: 100_000)
+            let forwarded = try await RawConnection.expectingContinue(
+                port: port,
+                head:
+                    "PUT /public/upload HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                body: body,
+                limit: .seconds(5)
+            )
+            #expect(forwarded.beforeBody.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(forwarded.beforeBody.debugDescription)")
+            let final = try Echo(
+                raw: RawConnection.Outcome(received: String(forwarded.outcome.received.dropFirst(forwarded.beforeBody.count)), closedAfter: .zero)
+            )
+            #expect(final.method == "PUT")
+            #expect(final.bodyBytes == body.utf8.count, "the whole upload reaches the app")
+            // A request the gate refuses gets its final answer at once: the client need not send the body.
+            let refused = try await RawConnection.expectingContinue(
+                port: port,
+                head:
+                    "PUT /private/upload HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                body: body,
+                limit: .seconds(5)
+            )
+            #expect(refused.beforeBody.hasPrefix("HTTP/1.1 401 "), "\(refused.beforeBody.debugDescription)")
+        }
+    }
+
     @Test("a session that ends mid-use sends the browser back to login with next set to where it was; an XHR gets 401")
     func sessionEndsMidUse() async throws {
         try await Self.run(revalidateAfter: 0) { harness, client in

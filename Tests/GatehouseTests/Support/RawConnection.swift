@@ -83,6 +83,48 @@ struct RawConnection {
         }
     }
 
+    /// Connects to `port`, writes `head`, reads until the server's first answer head has arrived
+    /// (an interim `100 Continue` or a final answer), then writes `body` whatever it was and reads
+    /// until the server closes the connection (or `limit` passes, which throws).
+    /// - Returns: what the server sent before the body was written, and the whole exchange.
+    static func expectingContinue(port: Int, head: String, body: String, limit: Duration = .seconds(10)) async throws -> (beforeBody: String, outcome: Outcome)
+    {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let started = ContinuousClock.now
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: (beforeBody: String, outcome: Outcome).self) { group in
+                group.addTask {
+                    try await outbound.write(ByteBuffer(string: head))
+                    var received = ByteBuffer()
+                    var parts = inbound.makeAsyncIterator()
+                    while !String(buffer: received).contains("\r\n\r\n"), var part = try await parts.next() {
+                        received.writeBuffer(&part)
+                    }
+                    let beforeBody = String(buffer: received)
+                    try? await outbound.write(ByteBuffer(string: body))
+                    do {
+                        while var part = try await parts.next() { received.writeBuffer(&part) }
+                    } catch {
+                        // A reset after the answer still counts as the server closing.
+                    }
+                    return (beforeBody, Outcome(received: String(buffer: received), closedAfter: ContinuousClock.now - started))
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw ConnectionStayedOpen(limit: limit)
+                }
+                let result = try await group.next()!
+                group.cancelAll()
+                return result
+            }
+        }
+    }
+
     struct ConnectionStayedOpen: Error, CustomStringConvertible {
         let limit: Duration
         var description: String { "the server kept the connection open for more than \(limit)" }
