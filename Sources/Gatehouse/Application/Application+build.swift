@@ -122,13 +122,15 @@ public func buildRouter(
 }
 
 /// What every request of the gateway passes through, in order: `Connection: close` while
-/// stopping, security headers, the request log, metrics, and error rendering.
+/// stopping, security headers, the request log, metrics, error rendering, and the refusal of a
+/// request that names more than one host.
 private func addGatewayMiddleware(to group: MiddlewareGroup<GatewayRequestContext>, metrics: GatewayMetrics, keepsAppFraming: Bool = false) {
     group.add(ShutdownNoticeMiddleware())
     group.add(SecurityHeadersMiddleware(keepsAppFraming: keepsAppFraming))
     group.add(RequestLogMiddleware())
     group.add(RequestMetricsMiddleware(metrics: metrics))
     group.add(ErrorPageMiddleware())
+    group.add(SingleHostMiddleware())
 }
 
 /// Builds the whole gateway application from a configuration: components, router, services.

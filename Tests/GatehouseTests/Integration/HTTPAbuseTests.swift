@@ -59,6 +59,23 @@ struct HTTPAbuseTests {
         }
     }
 
+    @Test("a request that names two hosts is 400, on Gatehouse's own routes and on an app's", arguments: pipelines)
+    func twoHosts(_ pipeline: Pipeline) async throws {
+        try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
+            let port = try #require(stack.gateway.port)
+            for target in ["/healthz", "/dashboard", "/app/page"] {
+                let outcome = try await RawConnection.exchange(
+                    port: port,
+                    chunks: [Self.request(target, headers: ["Host: elsewhere.test", "Connection: close"])]
+                )
+                #expect(outcome.statusCode == 400, "\(target): \(outcome.received.prefix(80).debugDescription)")
+                #expect(outcome.received.contains("bad_host"))
+            }
+            let single = try await RawConnection.exchange(port: port, chunks: [Self.request("/healthz", headers: ["Connection: close"])])
+            #expect(single.statusCode == 200)
+        }
+    }
+
     @Test("a request asking to upgrade to a protocol Gatehouse does not speak (h2c) is answered over HTTP/1.1, and the connection closes", arguments: pipelines)
     func unhonouredUpgrade(_ pipeline: Pipeline) async throws {
         try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
