@@ -46,7 +46,8 @@ public struct GatewayMetrics: Sendable {
         "gatehouse_session_cache_misses_total": "Session reads that went to the store (not cached, or the cache not trusted then).",
         "gatehouse_session_cache_evictions_total": "Sessions dropped from the cache to stay within its byte budget.",
         "gatehouse_session_cache_bytes": "What the cached sessions weigh, estimated.",
-        "gatehouse_upstream_requests_total": "Requests forwarded to an upstream, by its path prefix and outcome: answered, unreachable or timed_out.",
+        "gatehouse_upstream_requests_total":
+            "Requests forwarded to an upstream, by its path prefix and outcome: answered, unreachable, timed_out or client_aborted.",
         "gatehouse_upstream_request_duration_seconds": "Time from forwarding a request to the upstream's response head (or its failure), by path prefix.",
     ]
 
@@ -108,7 +109,7 @@ public struct GatewayMetrics: Sendable {
 
     /// - Parameters:
     ///   - upstream: the upstream's configured path prefix.
-    ///   - outcome: `answered`, `unreachable` or `timed_out`.
+    ///   - outcome: `answered`, `unreachable`, `timed_out`, or `client_aborted` (the client broke off its upload).
     func recordUpstream(_ upstream: String, outcome: String, duration: Duration) {
         counter("gatehouse_upstream_requests_total", [("upstream", upstream), ("outcome", outcome)])?.increment()
         histogram("gatehouse_upstream_request_duration_seconds", [("upstream", upstream)])?.record(duration)

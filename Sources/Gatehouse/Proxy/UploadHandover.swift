@@ -22,6 +22,11 @@ final class UploadHandover: Sendable {
     struct HandedBack: Error {}
 
     private let state = Mutex(State.uploading(reading: false))
+    private let brokenOff = Atomic(false)
+
+    /// Whether a read of the client's body failed: the client broke off its upload (closed or
+    /// reset its connection mid-body), so what failed the exchange was the client, not the app.
+    var clientBrokeOff: Bool { brokenOff.load(ordering: .acquiring) }
 
     /// Runs one read of the upload, unless the body has been handed back.
     func read<Part>(_ body: () async throws -> Part) async throws -> Part {
@@ -32,7 +37,12 @@ final class UploadHandover: Sendable {
         }
         guard mayRead else { throw HandedBack() }
         defer { finishRead() }
-        return try await body()
+        do {
+            return try await body()
+        } catch {
+            brokenOff.store(true, ordering: .releasing)
+            throw error
+        }
     }
 
     private func finishRead() {

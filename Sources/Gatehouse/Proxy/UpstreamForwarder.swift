@@ -83,6 +83,12 @@ struct UpstreamForwarder: Sendable {
             answer = try await client.execute(outbound, deadline: .distantFuture, logger: logger)
         } catch {
             await upload?.handover.handBack()
+            if upload?.handover.clientBrokeOff == true {
+                // The client went away mid-upload: nothing the app did, and no one left to answer.
+                metrics.recordUpstream(upstream.pathPrefix, outcome: "client_aborted", duration: ContinuousClock.now - start)
+                logger.info("The client broke off its upload", metadata: ["upstream": "\(upstream.pathPrefix)"])
+                throw GatewayError.uploadBrokenOff
+            }
             let failure = Self.failure(error)
             metrics.recordUpstream(upstream.pathPrefix, outcome: failure.outcome, duration: ContinuousClock.now - start)
             logger.warning(
@@ -111,10 +117,14 @@ struct UpstreamForwarder: Sendable {
                     do {
                         part = try await parts.next()
                     } catch {
-                        logger.warning(
-                            "The upstream's answer was cut off",
-                            metadata: ["upstream": "\(prefix)", "error": "\(Self.describe(error))"]
-                        )
+                        if handover?.clientBrokeOff == true {
+                            logger.info("The client broke off its upload", metadata: ["upstream": "\(prefix)"])
+                        } else {
+                            logger.warning(
+                                "The upstream's answer was cut off",
+                                metadata: ["upstream": "\(prefix)", "error": "\(Self.describe(error))"]
+                            )
+                        }
                         throw error
                     }
                     guard let part else { break }
@@ -174,6 +184,11 @@ extension GatewayError {
         .gatewayTimeout,
         code: "upstream_timeout",
         message: "The application behind the gateway did not answer in time. Try again shortly."
+    )
+    static let uploadBrokenOff = GatewayError(
+        .badRequest,
+        code: "upload_incomplete",
+        message: "The request's body ended before all of it was sent."
     )
     static let upgradeUnsupported = GatewayError(
         .notImplemented,

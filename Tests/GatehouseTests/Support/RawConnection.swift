@@ -125,6 +125,14 @@ struct RawConnection {
         }
     }
 
+    /// Connects to `port`, writes `bytes` and closes the connection without reading: a client
+    /// that goes away mid-request.
+    static func sendAndClose(port: Int, bytes: String) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
+        try await channel.close().get()
+    }
+
     struct ConnectionStayedOpen: Error, CustomStringConvertible {
         let limit: Duration
         var description: String { "the server kept the connection open for more than \(limit)" }
