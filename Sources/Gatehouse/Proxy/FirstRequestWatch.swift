@@ -86,8 +86,12 @@ final class FirstRequestWatch: ChannelInboundHandler, RemovableChannelHandler {
         state = .done
     }
 
+    /// A connection that ends before its first request was passed on (a TCP health check, an idle
+    /// client, a malformed request) tells the upgrade handler its input is closed first: it then
+    /// ends its wait quietly, where any other end of it is an error line in hummingbird-websocket's log.
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
+        if case .done = state {} else { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         context.fireChannelInactive()
     }
 

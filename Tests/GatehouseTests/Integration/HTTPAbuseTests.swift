@@ -59,6 +59,19 @@ struct HTTPAbuseTests {
         }
     }
 
+    @Test("a connection that ends before its first request, or with a malformed one, is no error in the log of a gateway with upstreams")
+    func quietEnds() async throws {
+        let live = LiveStack()
+        let logs = live.logs
+        try await live.run(upstreams: try Pipeline.upgradable.upstreams()) { stack in
+            let port = try #require(stack.gateway.port)
+            try await RawConnection.sendAndClose(port: port, bytes: "")
+            _ = try await RawConnection.exchange(port: port, chunks: [Self.request("/health z")])
+            #expect(await logs.waitForLine(containing: "Upgrade failed as input was closed", within: .seconds(5)))
+            #expect(!logs.allText.contains("Error handling upgrade result"), "an error line for what a client did")
+        }
+    }
+
     @Test("a request that names two hosts is 400, on Gatehouse's own routes and on an app's", arguments: pipelines)
     func twoHosts(_ pipeline: Pipeline) async throws {
         try await LiveStack().run(upstreams: try pipeline.upstreams()) { stack in
