@@ -82,20 +82,7 @@ struct UpstreamForwarder: Sendable {
         do {
             answer = try await client.execute(outbound, deadline: .distantFuture, logger: logger)
         } catch {
-            await upload?.handover.handBack()
-            if upload?.handover.clientBrokeOff == true {
-                // The client went away mid-upload: nothing the app did, and no one left to answer.
-                metrics.recordUpstream(upstream.pathPrefix, outcome: "client_aborted", duration: ContinuousClock.now - start)
-                logger.info("The client broke off its upload", metadata: ["upstream": "\(upstream.pathPrefix)"])
-                throw GatewayError.uploadBrokenOff
-            }
-            let failure = Self.failure(error)
-            metrics.recordUpstream(upstream.pathPrefix, outcome: failure.outcome, duration: ContinuousClock.now - start)
-            logger.warning(
-                "The upstream did not answer",
-                metadata: ["upstream": "\(upstream.pathPrefix)", "outcome": "\(failure.outcome)", "error": "\(Self.describe(error))"]
-            )
-            throw failure.error
+            throw await failure(error, upload: upload?.handover, since: start, logger: logger)
         }
         metrics.recordUpstream(upstream.pathPrefix, outcome: "answered", duration: ContinuousClock.now - start)
         let headers = ProxyHeaders.browserResponse(answer.headers, isGatehouseCookie: rules.isGatehouseCookie)
@@ -157,8 +144,28 @@ struct UpstreamForwarder: Sendable {
         return (.stream(PacedBody(base: request.body, eventLoop: eventLoop, handover: handover), length: length), handover)
     }
 
+    /// What the browser is told when the exchange ended before the app's answer, counted and
+    /// logged, once the request's body is Hummingbird's again: a client that broke off its upload
+    /// went away (nothing the app did), else the app is unreachable (502) or too slow (504).
+    private func failure(_ error: any Error, upload: UploadHandover?, since start: ContinuousClock.Instant, logger: Logger) async -> GatewayError {
+        await upload?.handBack()
+        let duration = ContinuousClock.now - start
+        if upload?.clientBrokeOff == true {
+            metrics.recordUpstream(upstream.pathPrefix, outcome: "client_aborted", duration: duration)
+            logger.info("The client broke off its upload", metadata: ["upstream": "\(upstream.pathPrefix)"])
+            return .uploadBrokenOff
+        }
+        let failure = Self.classify(error)
+        metrics.recordUpstream(upstream.pathPrefix, outcome: failure.outcome, duration: duration)
+        logger.warning(
+            "The upstream did not answer",
+            metadata: ["upstream": "\(upstream.pathPrefix)", "outcome": "\(failure.outcome)", "error": "\(Self.describe(error))"]
+        )
+        return failure.error
+    }
+
     /// What the browser is told when the upstream gave no answer, and the metric's outcome.
-    private static func failure(_ error: any Error) -> (error: GatewayError, outcome: String) {
+    private static func classify(_ error: any Error) -> (error: GatewayError, outcome: String) {
         if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout, .tlsHandshakeTimeout].contains(error) {
             return (.upstreamTimedOut, "timed_out")
         }
