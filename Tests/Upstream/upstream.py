@@ -5,6 +5,7 @@
   GET  /slow?seconds=S    answers after S seconds
   GET  /redirect          302 to /elsewhere, with an app cookie and one named like the gateway's
   GET  /hop               an answer carrying hop-by-hop headers
+  POST /refuse, /early    413 or 200 before reading the body, then closes
   any other path/method   JSON: method, target, headers as received ([[name, value], ...]),
                           and the body's length and SHA-256 (read in 64 KiB pieces, chunked or not,
                           pausing ?pause=S seconds before each: a slow reader)
@@ -64,7 +65,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.echo()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = lambda self: self.echo()
+    def do_POST(self):
+        path = urllib.parse.urlsplit(self.path).path
+        if path in ("/refuse", "/early"):
+            # Answers before reading the body, and closes: what is left of it is never read.
+            body = b"refused\n" if path == "/refuse" else b"early\n"
+            self.send_response(413 if path == "/refuse" else 200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+        else:
+            self.echo()
+
+    do_PUT = do_PATCH = do_DELETE = do_OPTIONS = lambda self: self.echo()
 
     def do_HEAD(self):
         self.send_response(200)

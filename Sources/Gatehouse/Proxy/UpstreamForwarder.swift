@@ -84,6 +84,10 @@ struct UpstreamForwarder: Sendable {
         } catch {
             throw await failure(error, upload: upload?.handover, since: start, logger: logger)
         }
+        if answer.status.code >= 300 { upload?.handover.abandon() }
+        // For an answer of 300 or more AsyncHTTPClient stops an upload still under way (and closes
+        // the connection after the answer).
+        if answer.status.code >= 300 { upload?.handover.abandon() }
         metrics.recordUpstream(upstream.pathPrefix, outcome: "answered", duration: ContinuousClock.now - start)
         let headers = ProxyHeaders.browserResponse(answer.headers, isGatehouseCookie: rules.isGatehouseCookie)
         let status = HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)

@@ -149,6 +149,35 @@ struct ProxyStreamingTests {
         #expect(growth < Self.growthLimit, "peak resident memory grew by \(growth >> 20) MB")
     }
 
+    @Test("a Python app that answers 413 or 200 to an upload it never reads: each answer reaches the client, and the gateway serves on")
+    func answersBeforeUploads() async throws {
+        try await PythonUpstream.run { upstream in
+            // withGateway also expects the gateway to stop cleanly: a crash fails the test.
+            try await withGateway(upstreamURL: upstream.url) { base, session, _, _ in
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                do {
+                    for (path, status) in [("/refuse", 413), ("/early", 200), ("/refuse", 413)] {
+                        var upload = HTTPClientRequest(url: "\(base)\(path)")
+                        upload.method = .POST
+                        upload.headers.add(name: "Cookie", value: "gatehouse_session=\(session)")
+                        upload.body = .stream(GeneratedBody(count: 16 << 20), length: .known(Int64(16 << 20)))
+                        // The client may see its upload cut off once the answer is in: what matters is the answer.
+                        let answer = try await client.execute(upload, timeout: .seconds(30))
+                        #expect(Int(answer.status.code) == status, "\(path)")
+                        #expect(String(buffer: try await answer.body.collect(upTo: 1 << 10)).hasPrefix(path == "/refuse" ? "refused" : "early"))
+                    }
+                    var check = HTTPClientRequest(url: "\(base)/after")
+                    check.headers.add(name: "Cookie", value: "gatehouse_session=\(session)")
+                    #expect(try await client.execute(check, timeout: .seconds(10)).status == .ok, "the gateway serves on")
+                } catch {
+                    try? await client.shutdown()
+                    throw error
+                }
+                try await client.shutdown()
+            }
+        }
+    }
+
     @Test("an app on a Unix socket is reached as unix:/path; the app's hop-by-hop answer headers stop at the gateway, its own pass")
     func unixSocketAndAnswerHeaders() async throws {
         let socket = try TestFixtures.temporaryDirectory().appendingPathComponent("app.sock").path
