@@ -49,7 +49,8 @@ public func buildRouter(
         signOut: signOut
     )
 
-    let router = Router(context: GatewayRequestContext.self)
+    // Every GET route answers HEAD too (RFC 9110: monitors and `curl -I` ask so), but /logout's.
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     addGatewayMiddleware(to: router.middlewares, metrics: metrics)
 
     // Open to everyone; logins are held to a rate per client (starts and callbacks counted apart)
@@ -197,7 +198,7 @@ private func buildMetricsApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void
 ) -> some ApplicationProtocol {
-    let router = Router(context: GatewayRequestContext.self)
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorPageMiddleware())
     MetricsController(metrics: metrics, sessions: sessions, sessionCache: sessionCache).addRoutes(to: router)

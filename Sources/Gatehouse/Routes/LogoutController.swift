@@ -32,6 +32,10 @@ struct LogoutController<Context: AuthRequestContext<Session>>: Sendable {
             }
             return await logout(request, everywhere: everywhere, context: context)
         }
+        // HEAD is safe: it must not end a session, as the GET it would otherwise mirror does.
+        group.on("logout", method: .head) { _, _ in
+            Response(status: .methodNotAllowed, headers: [.allow: "GET, POST"])
+        }
     }
 
     func logout(_ request: Request, everywhere: Bool, context: Context) async -> Response {

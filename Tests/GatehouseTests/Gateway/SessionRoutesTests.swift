@@ -190,6 +190,29 @@ struct SessionRoutesTests {
         }
     }
 
+    @Test("HEAD answers as GET does, without the body; HEAD /logout ends no session (405)")
+    func headRequests() async throws {
+        let harness = GatewayHarness()
+        try await harness.run { client in
+            var browser = Browser(client)
+            try await browser.logIn(directory: harness.directory)
+            let signedIn = browser.jar.headers(accept: nil)
+            for path in ["/healthz", "/readyz", "/dashboard", "/"] {
+                let get = try await client.execute(uri: path, method: .get, headers: signedIn, body: nil)
+                let head = try await client.execute(uri: path, method: .head, headers: signedIn, body: nil)
+                #expect(head.status == get.status, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+            }
+            let anonymous = try await client.execute(uri: "/dashboard", method: .head, headers: [.accept: "application/json"], body: nil)
+            #expect(anonymous.status == .unauthorized)
+            let logout = try await client.execute(uri: "/logout", method: .head, headers: signedIn, body: nil)
+            #expect(logout.status == .methodNotAllowed)
+            #expect(logout.headers[.allow] == "GET, POST")
+            #expect(try await client.execute(uri: "/dashboard", method: .get, headers: signedIn, body: nil).status == .ok, "still signed in")
+        }
+    }
+
     @Test("trailing-slash login works end to end")
     func trailingSlashFlow() async throws {
         let harness = GatewayHarness()
