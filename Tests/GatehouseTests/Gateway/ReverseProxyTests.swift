@@ -473,7 +473,7 @@ struct ReverseProxyTests {
                 head:
                     "PUT /public/upload HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
                 body: body,
-                limit: .seconds(5)
+                limit: .seconds(10)
             )
             #expect(forwarded.beforeBody.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(forwarded.beforeBody.debugDescription)")
             let final = try Echo(
@@ -487,7 +487,7 @@ struct ReverseProxyTests {
                 head:
                     "PUT /private/upload HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
                 body: body,
-                limit: .seconds(5)
+                limit: .seconds(10)
             )
             #expect(refused.beforeBody.hasPrefix("HTTP/1.1 401 "), "\(refused.beforeBody.debugDescription)")
         }
