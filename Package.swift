@@ -85,7 +85,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The benchmark's ceiling (Benchmarks/run.sh): a bare Hummingbird server, not part of any product.
+        // The benchmark's ceiling and floors (Benchmarks/run.sh): a bare Hummingbird server, plain, logging
+        // each request, or forwarding with AsyncHTTPClient; not part of any product.
         .executableTarget(
             name: "BareHummingbird",
             dependencies: [
