@@ -74,7 +74,7 @@ struct MetricsTests {
             var harness = GatewayHarness(revalidateAfter: 0)
             harness.cache = SessionCache()
             // An upstream no one listens for, so the proxy's families have a sample.
-            harness.configuration.upstreams = [.init(pathPrefix: "/app/", target: .http(origin: "http://127.0.0.1:\(try! LoopbackPort.free())"))]
+            harness.configuration.upstreams = [.init(pathPrefix: "/app/", target: .http(origin: "http://127.0.0.1:\(try! RefusingPort.reserve())"))]
             return harness
         }()
         try await harness.run { client in

@@ -392,7 +392,7 @@ struct ReverseProxyTests {
 
     @Test("an app that is down is 502, one that does not answer in time is 504, each counted by upstream and outcome")
     func downAndSlow() async throws {
-        let closedPort = try LoopbackPort.free()
+        let closedPort = try RefusingPort.reserve()
         try await Self.run(
             routes: [.init(pathPrefix: "/", requirement: .public)],
             upstreams: { port in

@@ -18,7 +18,7 @@ struct HTTPAbuseTests {
         var testDescription: String { self == .plain ? "plain gateway" : "gateway with an upstream" }
 
         func upstreams() throws -> [GatehouseConfiguration.Upstream] {
-            self == .plain ? [] : [.init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\(try LoopbackPort.free())"))]
+            self == .plain ? [] : [.init(pathPrefix: "/", target: .http(origin: "http://127.0.0.1:\(try RefusingPort.reserve())"))]
         }
     }
 

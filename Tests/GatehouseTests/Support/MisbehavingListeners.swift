@@ -91,3 +91,24 @@ final class BlackholeListener: Sendable {
         for descriptor in descriptors { close(descriptor) }
     }
 }
+
+/// A loopback port bound but never listened on: every connection to it is refused. Unlike a port
+/// that `LoopbackPort.free()` found free a moment ago, no server of a suite running beside can
+/// take it meanwhile (a "down" app answered 404 when one did); it stays held for the whole run.
+enum RefusingPort {
+    static func reserve() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        return Int(UInt16(bigEndian: address.sin_port))  // the descriptor is never closed: the port stays taken
+    }
+}
