@@ -35,7 +35,9 @@ struct ShutdownUnderLoadTests {
             let (session, _) = try await http.logIn(at: "http://127.0.0.1:\(port)", directory: directory)
             try await http.shutdown()
 
-            await directory.setFault(.delay(.milliseconds(1500)))
+            // Long enough that all 16 reach the provider before the first is answered, even on a loaded machine
+            // (at 1.5 s, under CI load an early connection's answer could come back before SIGTERM, without Connection: close).
+            await directory.setFault(.delay(.seconds(4)))
             let requestsBefore = await directory.apiRequestCount
             // Each connection asks twice, keep-alive: a quick /healthz, then a /dashboard that waits on the provider.
             let request = { (path: String) in
@@ -50,7 +52,7 @@ struct ShutdownUnderLoadTests {
             let exit = Task { await gateway.stop(signal: SIGTERM) }
 
             // Once it says it is stopping, new connections are refused within moments, while the
-            // requests in flight (1.5 s at the provider) are still being answered.
+            // requests in flight (4 s at the provider) are still being answered.
             _ = try await gateway.waitFor("Stopping: no new connections")
             let announced = ContinuousClock.now
             var refused = false
