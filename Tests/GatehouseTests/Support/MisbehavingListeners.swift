@@ -45,18 +45,10 @@ final class BlackholeListener: Sendable {
     private let descriptors: [Int32]
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(listener, address, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, address, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        let (listener, bound) = try boundLoopbackSocket()
+        var address = bound
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard listen(listener, 0) == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
         // A backlog of 0 holds one completed connection; these fill it and the half-open queue.
         var fillers: [Int32] = []
         for _ in 0..<3 {
@@ -97,18 +89,24 @@ final class BlackholeListener: Sendable {
 /// take it meanwhile (a "down" app answered 404 when one did); it stays held for the whole run.
 enum RefusingPort {
     static func reserve() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
-            }
-        }
-        guard descriptor >= 0, bound else { throw POSIXError(.EADDRNOTAVAIL) }
-        return Int(UInt16(bigEndian: address.sin_port))  // the descriptor is never closed: the port stays taken
+        // The descriptor is never closed: the port stays taken.
+        Int(UInt16(bigEndian: try boundLoopbackSocket().address.sin_port))
     }
+}
+
+/// A TCP socket bound to a port of 127.0.0.1 the kernel picked, and its address.
+private func boundLoopbackSocket() throws -> (descriptor: Int32, address: sockaddr_in) {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+            bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
+        }
+    }
+    guard descriptor >= 0, bound else { throw POSIXError(.EADDRNOTAVAIL) }
+    return (descriptor, address)
 }

@@ -24,12 +24,7 @@ struct RawConnection {
     /// Writes that fail because the server already closed the connection end the writing quietly:
     /// a server that refuses a request may close before the client has finished sending it.
     static func exchange(port: Int, chunks: [String], pause: Duration = .zero, limit: Duration = .seconds(10)) async throws -> Outcome {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await connect(port: port)
         let started = ContinuousClock.now
         var outcome: Outcome?
         do {
@@ -89,12 +84,7 @@ struct RawConnection {
     /// - Returns: what the server sent before the body was written, and the whole exchange.
     static func expectingContinue(port: Int, head: String, body: String, limit: Duration = .seconds(10)) async throws -> (beforeBody: String, outcome: Outcome)
     {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await connect(port: port)
         let started = ContinuousClock.now
         return try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: (beforeBody: String, outcome: Outcome).self) { group in
@@ -131,6 +121,16 @@ struct RawConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
         try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
         try await channel.close().get()
+    }
+
+    /// A connection to `port` on loopback, as bytes both ways.
+    private static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     struct ConnectionStayedOpen: Error, CustomStringConvertible {
