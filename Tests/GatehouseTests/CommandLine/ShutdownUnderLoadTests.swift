@@ -27,7 +27,8 @@ struct ShutdownUnderLoadTests {
         try await ManyInstancesTests().withMockProvider { idpURL, directory in
             let config = try ManyInstancesTests().writeConfig(
                 idpURL: idpURL,
-                sessions: #"{"store": "memory", "secureCookies": false, "revalidateAfterSeconds": 0}"#
+                sessions: #"{"store": "memory", "secureCookies": false, "revalidateAfterSeconds": 0}"#,
+                timeoutSeconds: 15  // well past the provider's 4 s hold below, even on a loaded machine
             )
             let gateway = try GatehouseProcess(["serve", "--config", config.path, "--port", "0"])
             let port = try #require(Int(try await gateway.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#)))
