@@ -59,10 +59,17 @@ enum PostgresTestDatabase {
     static func withSessionChanges(
         client: PostgresClient,
         retryDelay: Duration = .seconds(1),
+        heartbeat: Duration = .seconds(5),
         _ body: (SessionCache, PostgresSessionChanges) async throws -> Void
     ) async throws {
         let cache = SessionCache(trusted: false)
-        let changes = PostgresSessionChanges(client: client, cache: cache, retryDelay: retryDelay, logger: Logger(label: "test.changes"))
+        let changes = PostgresSessionChanges(
+            client: client,
+            cache: cache,
+            retryDelay: retryDelay,
+            heartbeat: heartbeat,
+            logger: Logger(label: "test.changes")
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await changes.run() }
             defer { group.cancelAll() }

@@ -213,7 +213,7 @@ struct SessionCacheTests {
                             credentials: rotated
                         )
                     )
-                    try await PostgresTestDatabase.until("B holds the rotated credentials", seconds: 1) {
+                    try await PostgresTestDatabase.until("B holds the rotated credentials", seconds: 10) {
                         try await b.session(for: session.key)?.credentials == rotated
                     }
                 }
@@ -256,7 +256,40 @@ struct SessionCacheTests {
                 #expect(changes.listeningProcessID != listener)
                 #expect(try await store.session(for: other.key) != nil)
                 try await Self.bounded { try await client.query("DELETE FROM gatehouse_sessions WHERE key = \(other.key.digest)") }
-                try await PostgresTestDatabase.until("the deletion is announced", seconds: 1) { try await store.session(for: other.key) == nil }
+                try await PostgresTestDatabase.until("the deletion is announced", seconds: 10) { try await store.session(for: other.key) == nil }
+            }
+        }
+    }
+
+    @Test(
+        "a listening connection that stops answering without closing is given up within two heartbeats, and listening resumes on a new one",
+        .enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason)
+    )
+    func postgresSilentListener() async throws {
+        try await PostgresTestDatabase.withIsolatedClient { client in
+            try await PostgresTestDatabase.withSessionChanges(client: client, retryDelay: .milliseconds(200), heartbeat: .seconds(2)) { cache, changes in
+                // The server process of the listening connection is stopped: its socket stays open and
+                // says nothing, as a connection does when the network between drops it without a word.
+                // Under load a first attempt can be given up just as it listens: the process stopped is
+                // the one listening now, found again if it is gone before the signal.
+                var stopped: Int32?
+                for _ in 0..<5 where stopped == nil {
+                    try await PostgresTestDatabase.until("the session changes are listened to") { cache.isTrusted && changes.listeningProcessID != nil }
+                    let candidate = try #require(changes.listeningProcessID)
+                    if kill(pid_t(candidate), SIGSTOP) == 0 { stopped = candidate }
+                }
+                let listener = try #require(stopped, "the test signals the database's processes, so the server must run on this machine")
+                do {
+                    try await PostgresTestDatabase.until("the cache is distrusted", seconds: 10) { !cache.isTrusted }
+                    try await PostgresTestDatabase.until("listening resumes on another connection", seconds: 20) {
+                        cache.isTrusted && changes.listeningProcessID != listener
+                    }
+                } catch {
+                    kill(pid_t(listener), SIGCONT)
+                    throw error
+                }
+                kill(pid_t(listener), SIGCONT)
+                try await Self.bounded { try await client.query("SELECT pg_terminate_backend(\(listener))") }
             }
         }
     }

@@ -67,62 +67,99 @@ public final class PostgresSessionChanges: Service {
 
     /// Listens until the connection fails (or the task is cancelled). Getting a connection and
     /// starting to listen must take at most ``heartbeat`` twice over, or the attempt is given up.
+    ///
+    /// An attempt given up, or a heartbeat unanswered, closes the attempt's connection:
+    /// PostgresNIO's queries do not stop when their task is cancelled, so one waiting on a
+    /// connection that died without a word would otherwise hold the attempt, and the service, for
+    /// as long as the kernel keeps the socket.
     private func listen(recovering: Bool) async throws {
-        let started = StartFlag()
+        let attempt = ListeningAttempt()
         let patience = heartbeat * 2
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.listen(recovering: recovering, started: started) }
+            group.addTask { try await self.listen(recovering: recovering, attempt: attempt) }
             group.addTask {
                 try await Task.sleep(for: patience)
-                if !started.value.load(ordering: .acquiring) { throw ListeningNotStarted() }
+                guard attempt.hasStarted else {
+                    attempt.end()
+                    throw ListeningNotStarted()
+                }
             }
-            try await group.waitForAll()
+            // The first child to fail ends the attempt; leaving the group cancels the other.
+            for try await _ in group {}
         }
     }
 
-    private func listen(recovering: Bool, started: StartFlag) async throws {
-        let (cache, logger, heartbeat) = (self.cache, self.logger, self.heartbeat)
+    /// Listens on a connection of the pool's until listening fails; the connection is closed
+    /// before the pool has it back. PostgresNIO 1.33 can lease a connection that is still closing
+    /// (as one is just after the server ended it) to the next query, which then waits for ever:
+    /// a closed one it drops.
+    private func listen(recovering: Bool, attempt: ListeningAttempt) async throws {
         try await client.withConnection { connection in
-            var (processID, schema): (Int32?, String) = (nil, "")
-            for try await (id, name) in try await connection.query("SELECT pg_backend_pid(), current_schema()", logger: logger).decode((Int32, String).self) {
-                (processID, schema) = (id, name)
+            guard attempt.use(connection) else { throw ListeningNotStarted() }
+            // Given back to the pool with this closure's end: from then on it is not the attempt's to close.
+            defer { attempt.end(closing: false) }
+            do {
+                try await listen(on: connection, recovering: recovering, attempt: attempt)
+            } catch {
+                try? await connection.close()
+                throw error
             }
-            let prefix = schema + ":"
+        }
+    }
 
-            try await connection.listen(on: Self.channel) { notifications in
-                // From here on every change is announced: what the cache held before may be stale.
-                self.listener.withLock { $0 = processID }
-                started.value.store(true, ordering: .releasing)
-                cache.trust()
-                if recovering { logger.info("Session-change notifications from PostgreSQL flow again; the session cache is in use") }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    // The cache is distrusted the moment either child finds the connection gone, not once it is given back.
-                    group.addTask {
-                        do {
-                            for try await notification in notifications where notification.payload.hasPrefix(prefix) {
-                                Self.apply(notification.payload.dropFirst(prefix.count), to: cache)
-                            }
-                        } catch {
-                            cache.distrust()
-                            throw error
+    private func listen(on connection: PostgresConnection, recovering: Bool, attempt: ListeningAttempt) async throws {
+        let (cache, logger, heartbeat) = (self.cache, self.logger, self.heartbeat)
+        var (processID, schema): (Int32?, String) = (nil, "")
+        for try await (id, name) in try await connection.query("SELECT pg_backend_pid(), current_schema()", logger: logger).decode((Int32, String).self) {
+            (processID, schema) = (id, name)
+        }
+        let prefix = schema + ":"
+
+        try await connection.listen(on: Self.channel) { notifications in
+            // From here on every change is announced: what the cache held before may be stale.
+            self.listener.withLock { $0 = processID }
+            attempt.markStarted()
+            cache.trust()
+            if recovering { logger.info("Session-change notifications from PostgreSQL flow again; the session cache is in use") }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The cache is distrusted the moment either child finds the connection gone, not once it is given back.
+                group.addTask {
+                    do {
+                        for try await notification in notifications where notification.payload.hasPrefix(prefix) {
+                            Self.apply(notification.payload.dropFirst(prefix.count), to: cache)
                         }
+                    } catch {
                         cache.distrust()
-                        throw ListeningEnded()
+                        throw error
                     }
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: heartbeat)
+                    cache.distrust()
+                    throw ListeningEnded()
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: heartbeat)
+                        try await withThrowingTaskGroup(of: Void.self) { beat in
+                            beat.addTask { _ = try await connection.query("SELECT 1", logger: logger) }
+                            beat.addTask {
+                                // Cancelled once the answer is in; else the connection is as good as gone,
+                                // and closing it fails the query.
+                                try await Task.sleep(for: heartbeat)
+                                cache.distrust()
+                                attempt.end()
+                                throw HeartbeatUnanswered()
+                            }
                             do {
-                                _ = try await withDeadline(.now + heartbeat) { try await connection.query("SELECT 1", logger: logger) }
+                                try await beat.next()
                             } catch {
                                 if !Task.isCancelled { cache.distrust() }
                                 throw error
                             }
+                            beat.cancelAll()
                         }
                     }
-                    defer { group.cancelAll() }
-                    try await group.next()
                 }
+                defer { group.cancelAll() }
+                try await group.next()
             }
         }
     }
@@ -142,9 +179,43 @@ public final class PostgresSessionChanges: Service {
     /// No connection was had, or LISTEN did not complete, in time.
     struct ListeningNotStarted: Error {}
 
-    /// Set once an attempt listens.
-    private final class StartFlag: Sendable {
-        let value = Atomic(false)
+    /// The listening connection did not answer the heartbeat in time.
+    struct HeartbeatUnanswered: Error {}
+
+    /// One attempt to listen: whether it listens yet, and the connection it holds, which
+    /// ``end()`` closes so that whatever waits on it fails at once.
+    private final class ListeningAttempt: Sendable {
+        private struct State {
+            var started = false
+            var ended = false
+            var connection: PostgresConnection?
+        }
+
+        private let state = Mutex(State())
+
+        var hasStarted: Bool { state.withLock { $0.started } }
+
+        func markStarted() { state.withLock { $0.started = true } }
+
+        /// Takes `connection` as the attempt's; false when the attempt has ended already.
+        func use(_ connection: PostgresConnection) -> Bool {
+            state.withLock { state in
+                guard !state.ended else { return false }
+                state.connection = connection
+                return true
+            }
+        }
+
+        /// Ends the attempt, closing the connection it holds unless `closing` is false (the pool
+        /// drops a closed connection).
+        func end(closing: Bool = true) {
+            let connection = state.withLock { state in
+                state.ended = true
+                defer { state.connection = nil }
+                return state.connection
+            }
+            if closing { connection?.close().whenComplete { _ in } }
+        }
     }
 }
 
