@@ -54,20 +54,30 @@ final class GatehouseProcess: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let continuation = self.continuation
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            output.text.withLock { $0 += text }
-            continuation.yield(text)
-        }
         try Self.launch(process)
+        Self.read(pipe, into: output, continuation)
+    }
+
+    /// Reads `pipe` to its end on a thread of its own, with plain `read(2)`: Foundation's
+    /// `readabilityHandler` has crashed the test process in `availableData` when many pipes were
+    /// read at once (swiftlang/swift-corelibs-foundation#3276; a bad pointer in libc's memmove).
+    private static func read(_ pipe: Pipe, into output: Output, _ continuation: AsyncStream<String>.Continuation) {
+        Thread {
+            // The pipe is held, so its descriptor stays open, until its end has been read.
+            withExtendedLifetime(pipe) {
+                let descriptor = pipe.fileHandleForReading.fileDescriptor
+                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    let text = String(decoding: buffer[..<count], as: UTF8.self)
+                    output.text.withLock { $0 += text }
+                    continuation.yield(text)
+                }
+                continuation.finish()
+            }
+        }.start()
     }
 
     /// Starts `process`, one launch at a time in this test process: Foundation's `Process.run`
