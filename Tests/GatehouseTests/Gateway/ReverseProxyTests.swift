@@ -498,7 +498,7 @@ struct ReverseProxyTests {
         try await Self.run(routes: [.init(pathPrefix: "/public/", requirement: .public)]) { harness, client in
             let head = "PUT /public/upload HTTP/1.1\r\nHost: gateway.test\r\nContent-Length: 1000000\r\n\r\n"
             try await RawConnection.sendAndClose(port: try #require(client.port), bytes: head + String(repeating: "p", count: 100_000))
-            #expect(await harness.logs.waitForLine(containing: "The client broke off its upload", within: .seconds(5)))
+            #expect(await harness.logs.waitForLine(containing: "The client broke off its upload", within: .seconds(30)))
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"gatehouse_upstream_requests_total{upstream="/",outcome="client_aborted"} 1"#))
             #expect(!metrics.contains(#"outcome="unreachable""#), "the app did nothing wrong")
