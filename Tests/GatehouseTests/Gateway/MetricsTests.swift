@@ -29,6 +29,7 @@ struct MetricsTests {
             // The spent state again: refused, and counted by its reason.
             #expect(try await client.execute(uri: "\(callback)?token=\(token.value)", method: .get, headers: [:], body: nil).status == .forbidden)
 
+            let firstCount = ContinuousClock.now
             let signedIn = try await Self.scrape(client)
             #expect(signedIn.value(#"gatehouse_http_requests_total{method="GET",route="/dashboard",status="401"}"#) == 1)
             #expect(signedIn.value(#"gatehouse_http_requests_total{method="GET",route="/dashboard",status="200"}"#) == 2)
@@ -46,9 +47,13 @@ struct MetricsTests {
             try await browser.post("/logout")
             let signedOut = try await Self.scrape(client)
             #expect(signedOut.value(#"gatehouse_provider_calls_total{operation="logout",outcome="ok"}"#) == 1)
-            #expect(signedOut.value("gatehouse_sessions_live") == 1, "counted at most every 15 s: the first scrape's count stands")
+            // The count is asked for at most every 15 s; beside every other suite this test can outlast that.
+            if ContinuousClock.now - firstCount < .seconds(14) {
+                #expect(signedOut.value("gatehouse_sessions_live") == 1, "counted at most every 15 s: the first scrape's count stands")
+            }
             for _ in 0..<20 { _ = try await Self.scrape(client) }
-            #expect(harness.store.liveCountCalls == 1, "twenty more scrapes cost the store nothing")
+            let periods = 1 + Int((ContinuousClock.now - firstCount) / .seconds(15))
+            #expect(harness.store.liveCountCalls <= periods, "twenty more scrapes cost the store nothing, one count per 15 s")
         }
     }
 
