@@ -32,7 +32,8 @@ final class GatehouseProcess: @unchecked Sendable {
         let text = Mutex("")
     }
 
-    private let process = Process()
+    private let child: SpawnedChild
+    private let command: String
     private let output = Output()
     private let lines: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
@@ -41,47 +42,53 @@ final class GatehouseProcess: @unchecked Sendable {
     /// - Parameter executable: another program to run instead of `gatehouse` (nginx, for instance).
     init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, executable: URL? = nil) throws {
         (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        let exit = self.exit
-        process.terminationHandler = { process in exit.record(process.terminationStatus) }
-        process.executableURL = try executable ?? Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? Self.repositoryRoot
-        // Given only when it differs from this process's: Foundation's Process.run has crashed in CI
-        // copying an explicit environment (a bad pointer in memcpy); an inherited one is not copied.
-        let inherited = ProcessInfo.processInfo.environment
-        let merged = inherited.merging(environment) { $1 }
-        if merged != inherited { process.environment = merged }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try Self.launch(process)
-        Self.read(pipe, into: output, continuation)
-    }
-
-    /// Reads `pipe` to its end on a thread of its own, with plain `read(2)`: Foundation's
-    /// `readabilityHandler` has crashed the test process in `availableData` when many pipes were
-    /// read at once (swiftlang/swift-corelibs-foundation#3276; a bad pointer in libc's memmove).
-    private static func read(_ pipe: Pipe, into output: Output, _ continuation: AsyncStream<String>.Continuation) {
+        let program = try executable ?? Self.executable
+        command = ([program.lastPathComponent] + arguments).joined(separator: " ")
+        child = try SpawnedChild.start(
+            executable: program.path,
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: (directory ?? Self.repositoryRoot).path
+        )
+        let outputRead = DispatchSemaphore(value: 0)
+        Self.read(child.output, into: output, continuation, then: outputRead)
+        let (child, exit) = (self.child, self.exit)
         Thread {
-            // The pipe is held, so its descriptor stays open, until its end has been read.
-            withExtendedLifetime(pipe) {
-                let descriptor = pipe.fileHandleForReading.fileDescriptor
-                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-                    if count < 0, errno == EINTR { continue }
-                    guard count > 0 else { break }
-                    let text = String(decoding: buffer[..<count], as: UTF8.self)
-                    output.text.withLock { $0 += text }
-                    continuation.yield(text)
-                }
-                continuation.finish()
-            }
+            let status = child.waitForExit()
+            // What it printed before it ended is read before the end is told, as Process did; at most
+            // 5 s, so that a descendant holding the pipe open cannot hold the exit back.
+            _ = outputRead.wait(timeout: .now() + 5)
+            exit.record(status)
         }.start()
     }
 
-    /// Starts `process`, one launch at a time in this test process: Foundation's `Process.run`
-    /// has crashed (a bad pointer in its copy of the arguments) when suites launched children at once.
+    /// Reads `descriptor` to its end on a thread of its own, with plain `read(2)`, then closes it:
+    /// Foundation's `readabilityHandler` has crashed in `availableData` when many pipes were read
+    /// at once (swiftlang/swift-corelibs-foundation#3276).
+    private static func read(
+        _ descriptor: Int32,
+        into output: Output,
+        _ continuation: AsyncStream<String>.Continuation,
+        then done: DispatchSemaphore
+    ) {
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                let text = String(decoding: buffer[..<count], as: UTF8.self)
+                output.text.withLock { $0 += text }
+                continuation.yield(text)
+            }
+            close(descriptor)
+            continuation.finish()
+            done.signal()
+        }.start()
+    }
+
+    /// Starts a Foundation `process` (a probe run before the suites start), one launch at a time
+    /// in this test process: `Process.run` has crashed when suites launched children at once.
     static func launch(_ process: Process) throws {
         try launches.withLock { _ in try process.run() }
     }
@@ -89,7 +96,7 @@ final class GatehouseProcess: @unchecked Sendable {
     private static let launches = Mutex(())
 
     /// The child's process id.
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { child.pid }
 
     /// Everything printed so far (standard output and error).
     var printed: String { output.text.withLock { $0 } }
@@ -128,7 +135,7 @@ final class GatehouseProcess: @unchecked Sendable {
 
     /// Sends a signal (SIGTERM by default) and waits up to `limit` for the exit status.
     func stop(signal: Int32 = SIGTERM, within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> Int32 {
-        kill(process.processIdentifier, signal)
+        kill(child.pid, signal)
         return await exitStatus(within: limit, sourceLocation: sourceLocation)
     }
 
@@ -143,12 +150,11 @@ final class GatehouseProcess: @unchecked Sendable {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async -> Int32 {
         if let status = await exit.status(within: limit) { return status }
-        kill(process.processIdentifier, SIGQUIT)
+        kill(child.pid, SIGQUIT)
         if await exit.status(within: backtraceTime) == nil {
-            kill(process.processIdentifier, SIGKILL)
+            kill(child.pid, SIGKILL)
             _ = await exit.status(within: .seconds(5))
         }
-        let command = ([process.executableURL?.lastPathComponent ?? "?"] + (process.arguments ?? [])).joined(separator: " ")
         Issue.record("`\(command)` was still running after \(limit); it printed:\n\(printed)", sourceLocation: sourceLocation)
         return -1
     }
@@ -189,6 +195,8 @@ final class GatehouseProcess: @unchecked Sendable {
             var nextWaiter: UInt64 = 0
         }
         private let state = Mutex(State())
+
+        var hasEnded: Bool { state.withLock { $0.status != nil } }
 
         func record(_ status: Int32) {
             let waiters = state.withLock { state in
@@ -242,6 +250,6 @@ final class GatehouseProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if !exit.hasEnded { kill(child.pid, SIGTERM) }
     }
 }
