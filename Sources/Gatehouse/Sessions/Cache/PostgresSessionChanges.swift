@@ -68,10 +68,9 @@ public final class PostgresSessionChanges: Service {
     /// Listens until the connection fails (or the task is cancelled). Getting a connection and
     /// starting to listen must take at most ``heartbeat`` twice over, or the attempt is given up.
     ///
-    /// An attempt given up, or a heartbeat unanswered, closes the attempt's connection:
-    /// PostgresNIO's queries do not stop when their task is cancelled, so one waiting on a
-    /// connection that died without a word would otherwise hold the attempt, and the service, for
-    /// as long as the kernel keeps the socket.
+    /// An attempt that fails or is given up closes its connection: PostgresNIO's queries do not
+    /// stop when their task is cancelled, so one waiting on a connection that died without a word
+    /// would otherwise hold the attempt, and the service, for as long as the kernel keeps the socket.
     private func listen(recovering: Bool) async throws {
         let attempt = ListeningAttempt()
         let patience = heartbeat * 2
@@ -138,23 +137,13 @@ public final class PostgresSessionChanges: Service {
                 group.addTask {
                     while true {
                         try await Task.sleep(for: heartbeat)
-                        try await withThrowingTaskGroup(of: Void.self) { beat in
-                            beat.addTask { _ = try await connection.query("SELECT 1", logger: logger) }
-                            beat.addTask {
-                                // Cancelled once the answer is in; else the connection is as good as gone,
-                                // and closing it fails the query.
-                                try await Task.sleep(for: heartbeat)
-                                cache.distrust()
-                                attempt.end()
-                                throw HeartbeatUnanswered()
-                            }
-                            do {
-                                try await beat.next()
-                            } catch {
-                                if !Task.isCancelled { cache.distrust() }
-                                throw error
-                            }
-                            beat.cancelAll()
+                        // Unanswered, the deadline ends the attempt, which closes the connection: that
+                        // fails the query, which does not stop for the deadline.
+                        do {
+                            _ = try await withDeadline(.now + heartbeat) { try await connection.query("SELECT 1", logger: logger) }
+                        } catch {
+                            if !Task.isCancelled { cache.distrust() }
+                            throw error
                         }
                     }
                 }
@@ -178,9 +167,6 @@ public final class PostgresSessionChanges: Service {
 
     /// No connection was had, or LISTEN did not complete, in time.
     struct ListeningNotStarted: Error {}
-
-    /// The listening connection did not answer the heartbeat in time.
-    struct HeartbeatUnanswered: Error {}
 
     /// One attempt to listen: whether it listens yet, and the connection it holds, which
     /// ``end()`` closes so that whatever waits on it fails at once.
