@@ -87,14 +87,6 @@ final class GatehouseProcess: @unchecked Sendable {
         }.start()
     }
 
-    /// Starts a Foundation `process` (a probe run before the suites start), one launch at a time
-    /// in this test process: `Process.run` has crashed when suites launched children at once.
-    static func launch(_ process: Process) throws {
-        try launches.withLock { _ in try process.run() }
-    }
-
-    private static let launches = Mutex(())
-
     /// The child's process id.
     var pid: Int32 { child.pid }
 

@@ -7,8 +7,7 @@ import Foundation
 /// A program started with `posix_spawn`, its standard output and error on one pipe.
 ///
 /// Not Foundation's `Process`: its `run()` has crashed this test process in memcpy, in CI and
-/// here, when suites running beside it held over a thousand descriptors open (the crash's
-/// registers held the text of a descriptor number, 1359, and its length).
+/// here, while suites running beside it held over a thousand descriptors open.
 struct SpawnedChild {
     let pid: pid_t
     /// The pipe's read end, which the caller reads to its end and closes.

@@ -118,13 +118,11 @@ enum HeadlessChromium {
 
     private static var hasSelenium: Bool {
         guard let python else { return false }
-        let probe = Process()
-        probe.executableURL = python
-        probe.arguments = ["-c", "import selenium"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? GatehouseProcess.launch(probe)) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
+        let environment = ProcessInfo.processInfo.environment
+        guard let probe = try? SpawnedChild.start(executable: python.path, arguments: ["-c", "import selenium"], environment: environment, directory: "/")
+        else { return false }
+        // What it prints (a traceback at most) fits the pipe; it is not read.
+        defer { close(probe.output) }
+        return probe.waitForExit() == 0
     }
 }
